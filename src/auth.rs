@@ -1,0 +1,365 @@
+//! Tokens: the [`TokenManager`] every clone of a client shares, the
+//! user-supplied refresher that exchanges a refresh token with base, and the
+//! JWT expiry check that triggers a refresh before a token runs out.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+
+use crate::error::{BoxError, Error, ErrorKind};
+
+/// A new pair of tokens, as a refresher returns it.
+///
+/// `Debug` shows whether each token is set, never the token.
+///
+/// ```
+/// let tokens = dployr::Tokens { access: "new-access".into(), refresh: None };
+/// assert!(!format!("{tokens:?}").contains("new-access"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Tokens {
+    /// The access token sent as `Authorization: Bearer`.
+    pub access: String,
+    /// A new refresh token, when base rotated it; `None` keeps the old one.
+    pub refresh: Option<String>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access", &Redacted(true))
+            .field("refresh", &Redacted(self.refresh.is_some()))
+            .finish()
+    }
+}
+
+/// Prints whether a secret is set, never the secret.
+struct Redacted(bool);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0 { "<set>" } else { "<unset>" })
+    }
+}
+
+type RefreshFuture = Pin<Box<dyn Future<Output = Result<Tokens, BoxError>> + Send>>;
+type Refresher = Arc<dyn Fn(String) -> RefreshFuture + Send + Sync>;
+
+/// Refresh this long before a JWT's `exp`, so it does not expire in flight.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(30);
+
+/// Holds the access and refresh tokens and refreshes them when asked to.
+///
+/// Cheap to clone; every clone (and every client built with it) sees the same
+/// tokens, so a token set anywhere is used by the very next request.
+///
+/// ```
+/// let tokens = dployr::TokenManager::new();
+/// tokens.set_tokens("access", "refresh");
+/// let clone = tokens.clone();
+/// clone.set_access_token("newer");
+/// assert_eq!(tokens.access_token().as_deref(), Some("newer"));
+/// assert!(!format!("{tokens:?}").contains("newer"));
+/// ```
+#[derive(Clone)]
+pub struct TokenManager {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    tokens: RwLock<State>,
+    refresher: Option<Refresher>,
+    margin: Duration,
+    /// Held while a refresh runs, so concurrent requests share one refresh.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct State {
+    access: Option<String>,
+    refresh: Option<String>,
+}
+
+impl Default for TokenManager {
+    fn default() -> Self {
+        TokenManager::new()
+    }
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.read();
+        f.debug_struct("TokenManager")
+            .field("access", &Redacted(state.access.is_some()))
+            .field("refresh", &Redacted(state.refresh.is_some()))
+            .field("refresher", &self.shared.refresher.is_some())
+            .field("margin", &self.shared.margin)
+            .finish()
+    }
+}
+
+impl TokenManager {
+    /// A manager with no tokens and no refresher.
+    pub fn new() -> Self {
+        TokenManager::build(None, DEFAULT_REFRESH_MARGIN)
+    }
+
+    fn build(refresher: Option<Refresher>, margin: Duration) -> Self {
+        TokenManager {
+            shared: Arc::new(Shared {
+                tokens: RwLock::new(State::default()),
+                refresher,
+                margin,
+                refreshing: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Returns a manager that refreshes tokens with `refresher`, keeping the
+    /// tokens already set.
+    ///
+    /// The refresher receives the refresh token and returns the new pair,
+    /// typically by calling base. It runs when an access token (a JWT) is
+    /// within the refresh margin of its `exp`, and once when the instance
+    /// answers 401; concurrent requests share a single call.
+    ///
+    /// ```
+    /// let tokens = dployr::TokenManager::new().with_refresher(|refresh: String| async move {
+    ///     // Exchange `refresh` with base here.
+    ///     Ok::<_, std::io::Error>(dployr::Tokens { access: format!("new-{}", refresh.len()), refresh: None })
+    /// });
+    /// # let _ = tokens;
+    /// ```
+    pub fn with_refresher<F, Fut, E>(self, refresher: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Tokens, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        let refresher: Refresher = Arc::new(move |refresh_token| {
+            let future = refresher(refresh_token);
+            Box::pin(async move { future.await.map_err(Into::into) })
+        });
+        self.rebuild(Some(refresher), self.shared.margin)
+    }
+
+    /// Returns a manager that refreshes this long before a JWT's `exp`
+    /// (default 30 seconds).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let tokens = dployr::TokenManager::new().with_refresh_margin(Duration::from_secs(60));
+    /// # let _ = tokens;
+    /// ```
+    pub fn with_refresh_margin(self, margin: Duration) -> Self {
+        self.rebuild(self.shared.refresher.clone(), margin)
+    }
+
+    fn rebuild(&self, refresher: Option<Refresher>, margin: Duration) -> Self {
+        let next = TokenManager::build(refresher, margin);
+        {
+            let old = self.read();
+            let mut new = next.write();
+            new.access = old.access.clone();
+            new.refresh = old.refresh.clone();
+        }
+        next
+    }
+
+    /// Sets both tokens.
+    pub fn set_tokens(&self, access: impl Into<String>, refresh: impl Into<String>) {
+        let mut state = self.write();
+        state.access = Some(access.into());
+        state.refresh = Some(refresh.into());
+    }
+
+    /// Sets the access token, keeping the refresh token.
+    pub fn set_access_token(&self, access: impl Into<String>) {
+        self.write().access = Some(access.into());
+    }
+
+    /// Sets the refresh token, keeping the access token.
+    pub fn set_refresh_token(&self, refresh: impl Into<String>) {
+        self.write().refresh = Some(refresh.into());
+    }
+
+    /// The current access token.
+    pub fn access_token(&self) -> Option<String> {
+        self.read().access.clone()
+    }
+
+    /// The current refresh token.
+    pub fn refresh_token(&self) -> Option<String> {
+        self.read().refresh.clone()
+    }
+
+    /// Forgets both tokens: requests go out without `Authorization`.
+    pub fn clear(&self) {
+        *self.write() = State::default();
+    }
+
+    /// True when a refresher is configured.
+    pub fn can_refresh(&self) -> bool {
+        self.shared.refresher.is_some()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.shared.tokens.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.shared
+            .tokens
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The access token to send now, refreshed first when it is a JWT about
+    /// to expire and a refresher is configured.
+    pub(crate) async fn token_for_request(&self) -> Result<Option<String>, Error> {
+        let current = self.access_token();
+        match &current {
+            Some(token) if self.can_refresh() && self.expires_soon(token) => {
+                self.refresh_replacing(current.as_deref()).await.map(Some)
+            }
+            _ => Ok(current),
+        }
+    }
+
+    /// Refreshes because `stale` was refused, unless another request already
+    /// replaced it. Returns the token to retry with.
+    pub(crate) async fn refresh_replacing(&self, stale: Option<&str>) -> Result<String, Error> {
+        let Some(refresher) = self.shared.refresher.clone() else {
+            return Err(Error::new(ErrorKind::Auth, "no refresher is configured"));
+        };
+        let _turn = self.shared.refreshing.lock().await;
+        // Whoever held the lock before us may have refreshed already.
+        if let Some(current) = self.access_token() {
+            if Some(current.as_str()) != stale && !self.expires_soon(&current) {
+                return Ok(current);
+            }
+        }
+        let Some(refresh_token) = self.refresh_token() else {
+            return Err(Error::new(ErrorKind::Auth, "no refresh token is set"));
+        };
+        tracing::debug!(target: "dployr::auth", "refreshing the access token");
+        let tokens = refresher(refresh_token)
+            .await
+            .map_err(|e| Error::new(ErrorKind::Auth, "the refresher failed").with_source(e))?;
+        let mut state = self.write();
+        state.access = Some(tokens.access.clone());
+        if let Some(refresh) = tokens.refresh {
+            state.refresh = Some(refresh);
+        }
+        Ok(tokens.access)
+    }
+
+    fn expires_soon(&self, token: &str) -> bool {
+        let Some(exp) = jwt_expiry(token) else {
+            return false;
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        exp - now <= self.shared.margin.as_secs_f64()
+    }
+}
+
+/// The `exp` claim of a JWT, in seconds since the epoch, read without
+/// verifying the signature (the instance does that). `None` for anything
+/// that is not a JWT with a numeric `exp`.
+///
+/// ```
+/// // {"alg":"none"} . {"exp":1700000000} . (no signature)
+/// let jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDAwMDB9.";
+/// assert_eq!(dployr::auth::jwt_expiry(jwt), Some(1_700_000_000.0));
+/// assert_eq!(dployr::auth::jwt_expiry("opaque-token"), None);
+/// ```
+pub fn jwt_expiry(token: &str) -> Option<f64> {
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let payload = payload.trim_end_matches('=');
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        exp: Option<f64>,
+    }
+    let exp = serde_json::from_slice::<Claims>(&json).ok()?.exp?;
+    exp.is_finite().then_some(exp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(exp: f64) -> String {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.sig",
+            b64(r#"{"alg":"HS256"}"#),
+            b64(&format!(r#"{{"exp":{exp}}}"#))
+        )
+    }
+
+    fn now() -> f64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    }
+
+    #[test]
+    fn expiry_is_read_from_the_payload() {
+        assert_eq!(jwt_expiry(&jwt(42.0)), Some(42.0));
+        assert_eq!(jwt_expiry("a.b"), None);
+        assert_eq!(jwt_expiry("a.b.c.d"), None);
+        assert_eq!(jwt_expiry("a.!!!.c"), None);
+        assert_eq!(jwt_expiry(""), None);
+    }
+
+    #[test]
+    fn expiry_respects_the_margin() {
+        let tokens = TokenManager::new();
+        assert!(tokens.expires_soon(&jwt(now() + 10.0)));
+        assert!(!tokens.expires_soon(&jwt(now() + 3600.0)));
+        assert!(!tokens.expires_soon("not-a-jwt"));
+        let wide = tokens.with_refresh_margin(Duration::from_secs(7200));
+        assert!(wide.expires_soon(&jwt(now() + 3600.0)));
+    }
+
+    #[test]
+    fn debug_never_shows_tokens() {
+        let tokens = TokenManager::new();
+        tokens.set_tokens("acc-secret", "ref-secret");
+        let shown = format!(
+            "{tokens:?} {:?}",
+            Tokens {
+                access: "acc-secret".into(),
+                refresh: Some("ref-secret".into())
+            }
+        );
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("<set>"));
+    }
+
+    #[tokio::test]
+    async fn a_refresher_error_becomes_an_auth_error_with_its_source() {
+        let tokens = TokenManager::new()
+            .with_refresher(|_| async { Err::<Tokens, _>(std::io::Error::other("base is down")) });
+        tokens.set_tokens(jwt(now()), "r");
+        let err = tokens.token_for_request().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Auth);
+        let source = std::error::Error::source(&err).unwrap();
+        assert_eq!(source.to_string(), "base is down");
+    }
+}

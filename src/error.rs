@@ -1,0 +1,500 @@
+//! The crate's one error type, [`Error`], and how every failure (an error
+//! answer, a transport failure, a rejected input, a failed refresh) becomes
+//! one, without ever carrying a token into a message.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+
+use crate::types::{ErrorResponse, FieldError};
+
+/// The boxed error a refresher or other user code may return.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What kind of failure an [`Error`] is, to match on without reading strings.
+///
+/// ```
+/// # async fn run(client: dployr::Client) {
+/// match client.get_service().service_id("missing").send().await {
+///     Err(e) if e.kind() == dployr::ErrorKind::NotFound => println!("no such service"),
+///     Err(e) => eprintln!("{e}"),
+///     Ok(service) => println!("{}", service.name),
+/// }
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 401: the access token is missing, expired or unknown.
+    Unauthorized,
+    /// 403: the token's role does not allow the operation.
+    Forbidden,
+    /// 404: the resource does not exist.
+    NotFound,
+    /// 409: the request conflicts with the resource's state.
+    Conflict,
+    /// 400 or 422: the instance rejected the request; see [`Error::details`].
+    Validation,
+    /// 429: too many requests; see [`Error::retry_after`].
+    RateLimited,
+    /// 5xx: the instance (or a gateway before it) failed.
+    Server,
+    /// Another non-success status the API does not describe.
+    UnexpectedStatus,
+    /// No answer (or no more bytes, on a log stream) within the timeout.
+    Timeout,
+    /// The connection to the instance could not be established.
+    Connect,
+    /// The connection failed after it was established.
+    Transport,
+    /// The answer could not be decoded; see [`Error::body_snippet`].
+    Decode,
+    /// A log stream failed or the server reported an error on it.
+    Stream,
+    /// A value was rejected before anything was sent; see [`Error::field`].
+    InvalidInput,
+    /// Refreshing the access token failed; the refresher's error is the source.
+    Auth,
+    /// The client's configuration (URL, environment variable) is unusable.
+    Config,
+}
+
+/// An error from the Dployr SDK.
+///
+/// Every generated operation's error converts into it with `?`, and the
+/// hand-written layer returns it directly. [`kind`](Error::kind) says what
+/// happened; the accessors carry what the instance said. Its `Display` is one
+/// sentence meant for people, and never contains a token.
+///
+/// ```
+/// # async fn run(client: dployr::Client) -> Result<(), dployr::Error> {
+/// let page = client.list_services().limit(20).send().await?;
+/// println!("{} services", page.total);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{details}")]
+pub struct Error {
+    details: Box<Details>,
+    #[source]
+    source: Option<BoxError>,
+}
+
+#[derive(Debug)]
+struct Details {
+    kind: ErrorKind,
+    message: String,
+    status: Option<StatusCode>,
+    code: Option<String>,
+    request_id: Option<String>,
+    fields: Vec<FieldError>,
+    retry_after: Option<Duration>,
+    field: Option<String>,
+    body_snippet: Option<String>,
+}
+
+/// At most this many bytes of an undecodable body are kept, so an error never
+/// holds a large body and stays readable.
+const SNIPPET_BYTES: usize = 256;
+
+/// The response header instances use to identify a request for support.
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            details: Box::new(Details {
+                kind,
+                message: message.into(),
+                status: None,
+                code: None,
+                request_id: None,
+                fields: Vec::new(),
+                retry_after: None,
+                field: None,
+                body_snippet: None,
+            }),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn invalid_input(field: impl Into<String>, why: impl fmt::Display) -> Self {
+        let field = field.into();
+        let mut e = Error::new(ErrorKind::InvalidInput, format!("{field} {why}"));
+        e.details.field = Some(field);
+        e
+    }
+
+    pub(crate) fn config(variable: impl Into<String>, why: impl fmt::Display) -> Self {
+        let variable = variable.into();
+        let mut e = Error::new(ErrorKind::Config, format!("{variable}: {why}"));
+        e.details.field = Some(variable);
+        e
+    }
+
+    /// An error answer: its kind follows the status, the rest the body.
+    pub(crate) fn from_status(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Option<&ErrorResponse>,
+    ) -> Self {
+        let kind = kind_of_status(status);
+        let (message, code, fields) = match body {
+            Some(ErrorResponse::ValidationError(v)) => {
+                (v.error.clone(), v.code.clone(), v.details.clone())
+            }
+            Some(ErrorResponse::Error(e)) => (e.error.clone(), e.code.clone(), Vec::new()),
+            None => (
+                status
+                    .canonical_reason()
+                    .unwrap_or("unknown status")
+                    .to_string(),
+                None,
+                Vec::new(),
+            ),
+        };
+        let mut e = Error::new(kind, message);
+        e.details.status = Some(status);
+        e.details.code = code;
+        e.details.fields = fields;
+        e.details.request_id = header_text(headers, REQUEST_ID_HEADER);
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+            e.details.retry_after = crate::retry::retry_after(headers);
+        }
+        e
+    }
+
+    /// A body that is not what the operation promises.
+    pub(crate) fn decode(
+        status: Option<StatusCode>,
+        body: &[u8],
+        cause: impl Into<BoxError>,
+    ) -> Self {
+        let cut = &body[..body.len().min(SNIPPET_BYTES)];
+        let mut e = Error::new(
+            ErrorKind::Decode,
+            "the instance's answer is not the JSON the API describes",
+        )
+        .with_source(cause);
+        e.details.status = status;
+        e.details.body_snippet = Some(String::from_utf8_lossy(cut).into_owned());
+        e
+    }
+
+    /// A transport failure, with any token in its URL redacted.
+    pub(crate) fn from_reqwest(mut error: reqwest::Error) -> Self {
+        let place = error
+            .url_mut()
+            .map(|url| {
+                redact_url(url);
+                let mut shown = url.clone();
+                shown.set_query(None);
+                format!(" ({shown})")
+            })
+            .unwrap_or_default();
+        let (kind, what) = if error.is_timeout() {
+            (ErrorKind::Timeout, "the instance did not answer in time")
+        } else if error.is_connect() {
+            (ErrorKind::Connect, "could not connect to the instance")
+        } else if error.is_decode() {
+            (
+                ErrorKind::Decode,
+                "the instance's answer could not be decoded",
+            )
+        } else if is_too_large(&error) {
+            (
+                ErrorKind::Decode,
+                "the instance's answer is larger than the client accepts",
+            )
+        } else {
+            (
+                ErrorKind::Transport,
+                "the connection to the instance failed",
+            )
+        };
+        let mut e = Error::new(kind, format!("{what}{place}")).with_source(error);
+        if let Some(status) = e.source_status() {
+            e.details.status = Some(status);
+        }
+        e
+    }
+
+    fn source_status(&self) -> Option<StatusCode> {
+        self.source
+            .as_deref()
+            .and_then(|s| s.downcast_ref::<reqwest::Error>())
+            .and_then(reqwest::Error::status)
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.details.kind
+    }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.details.status
+    }
+
+    /// The API's machine-readable code, e.g. `resource.not_found`.
+    pub fn code(&self) -> Option<&str> {
+        self.details.code.as_deref()
+    }
+
+    /// The API's message, or this crate's description of the failure.
+    pub fn message(&self) -> &str {
+        &self.details.message
+    }
+
+    /// The `X-Request-Id` of the answer, to quote when asking for support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.details.request_id.as_deref()
+    }
+
+    /// The fields a validation failure names, with why each was rejected.
+    pub fn details(&self) -> &[FieldError] {
+        &self.details.fields
+    }
+
+    /// How long the instance asked to wait (429 and 503 with `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.details.retry_after
+    }
+
+    /// The rejected input field or configuration variable.
+    pub fn field(&self) -> Option<&str> {
+        self.details.field.as_deref()
+    }
+
+    /// The start of a body that could not be decoded (at most 256 bytes).
+    pub fn body_snippet(&self) -> Option<&str> {
+        self.details.body_snippet.as_deref()
+    }
+
+    /// True when the same request may succeed later: 429, 502, 503, 504,
+    /// timeouts and connection failures.
+    pub fn is_retryable(&self) -> bool {
+        match self.kind() {
+            ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::Connect => true,
+            ErrorKind::Server => self
+                .status()
+                .is_some_and(|s| crate::retry::is_retryable_status(s, false)),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Details {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.kind, self.status) {
+            (ErrorKind::InvalidInput, _) => {
+                write!(f, "invalid input, nothing was sent: {}", self.message)?
+            }
+            (ErrorKind::Config, _) => write!(f, "invalid configuration: {}", self.message)?,
+            (ErrorKind::Auth, _) => write!(
+                f,
+                "refreshing the access token failed ({}); set new tokens on the TokenManager",
+                self.message
+            )?,
+            (_, Some(status)) => write!(f, "the instance answered {status}: {}", self.message)?,
+            _ => f.write_str(&self.message)?,
+        }
+        if !self.fields.is_empty() {
+            f.write_str(" [")?;
+            for (i, d) in self.fields.iter().enumerate() {
+                let sep = if i == 0 { "" } else { "; " };
+                write!(f, "{sep}{}: {}", d.field, d.message)?;
+            }
+            f.write_str("]")?;
+        }
+        if let Some(code) = &self.code {
+            write!(f, " (code {code})")?;
+        }
+        if let Some(wait) = self.retry_after {
+            write!(f, " (retry after {}s)", wait.as_secs_f32())?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+fn kind_of_status(status: StatusCode) -> ErrorKind {
+    match status.as_u16() {
+        400 | 422 => ErrorKind::Validation,
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        409 => ErrorKind::Conflict,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::UnexpectedStatus,
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn is_too_large(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// Query parameters that carry credentials (the log stream's `token`).
+const SECRET_QUERY_PARAMS: &[&str] = &["token", "access_token", "refresh_token"];
+
+/// Replaces the value of every credential query parameter with `redacted`.
+pub(crate) fn redact_url(url: &mut reqwest::Url) {
+    if !url
+        .query_pairs()
+        .any(|(k, _)| SECRET_QUERY_PARAMS.contains(&k.as_ref()))
+    {
+        return;
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if SECRET_QUERY_PARAMS.contains(&k.as_ref()) {
+                "redacted".into()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+}
+
+impl From<progenitor_client::Error<ErrorResponse>> for Error {
+    fn from(error: progenitor_client::Error<ErrorResponse>) -> Self {
+        use progenitor_client::Error as Gen;
+        match error {
+            Gen::InvalidRequest(message) | Gen::Custom(message) => handoff::take(&message)
+                .unwrap_or_else(|| Error::new(ErrorKind::InvalidInput, format!("{message}"))),
+            Gen::CommunicationError(e) | Gen::InvalidUpgrade(e) | Gen::ResponseBodyError(e) => {
+                Error::from_reqwest(e)
+            }
+            Gen::ErrorResponse(value) => handoff::take_from_headers(value.headers())
+                .unwrap_or_else(|| {
+                    Error::from_status(value.status(), value.headers(), Some(value.as_ref()))
+                }),
+            Gen::InvalidResponsePayload(body, e) => Error::decode(None, &body, e),
+            Gen::UnexpectedResponse(response) => handoff::take_from_headers(response.headers())
+                .unwrap_or_else(|| Error::from_status(response.status(), response.headers(), None)),
+        }
+    }
+}
+
+/// Carries a structured [`Error`] through the generated code, whose hooks
+/// can only fail with a string: the hook stores the error and fails with a
+/// marker; the `From` conversion above takes it back out. Bounded, so errors
+/// that are never converted cannot pile up; an evicted one still converts,
+/// from its message alone.
+pub(crate) mod handoff {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    const MARKER: &str = "\u{1}dployr-error#";
+    const CAPACITY: usize = 256;
+
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+    static PENDING: Mutex<VecDeque<(u64, Error)>> = Mutex::new(VecDeque::new());
+
+    /// Stores the error and returns the string the hook fails with.
+    pub(crate) fn put(error: Error) -> String {
+        let text = error.to_string();
+        let id = put_id(error);
+        format!("{MARKER}{id}#{text}")
+    }
+
+    /// Stores the error and returns its id, for [`take_from_headers`].
+    pub(crate) fn put_id(error: Error) -> u64 {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+        if pending.len() == CAPACITY {
+            pending.pop_front();
+        }
+        pending.push_back((id, error));
+        id
+    }
+
+    fn take_id(id: u64) -> Option<Error> {
+        let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+        let at = pending.iter().position(|(i, _)| *i == id)?;
+        pending.remove(at).map(|(_, e)| e)
+    }
+
+    /// The error `exec` attached to the answer it could not recover from.
+    pub(crate) fn take_from_headers(headers: &HeaderMap) -> Option<Error> {
+        let id = headers.get(crate::hooks::HANDOFF_HEADER)?.to_str().ok()?;
+        take_id(id.parse().ok()?)
+    }
+
+    /// The error stored for a marker string, if it is one.
+    pub(crate) fn take(text: &str) -> Option<Error> {
+        let rest = text.strip_prefix(MARKER)?;
+        let (id, message) = rest.split_once('#')?;
+        let id: u64 = id.parse().ok()?;
+        Some(take_id(id).unwrap_or_else(|| Error::new(ErrorKind::Auth, message)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        for (status, kind) in [
+            (400, ErrorKind::Validation),
+            (401, ErrorKind::Unauthorized),
+            (403, ErrorKind::Forbidden),
+            (404, ErrorKind::NotFound),
+            (409, ErrorKind::Conflict),
+            (422, ErrorKind::Validation),
+            (429, ErrorKind::RateLimited),
+            (500, ErrorKind::Server),
+            (503, ErrorKind::Server),
+            (418, ErrorKind::UnexpectedStatus),
+        ] {
+            assert_eq!(kind_of_status(StatusCode::from_u16(status).unwrap()), kind);
+        }
+    }
+
+    #[test]
+    fn redaction_replaces_only_credentials() {
+        let mut url: reqwest::Url = "http://h/logs/stream?token=s3cret&id=42".parse().unwrap();
+        redact_url(&mut url);
+        assert_eq!(url.query(), Some("token=redacted&id=42"));
+    }
+
+    #[test]
+    fn handoff_returns_the_stored_error() {
+        let marker = handoff::put(Error::invalid_input("limit", "must be positive"));
+        let back = handoff::take(&marker).unwrap();
+        assert_eq!(back.kind(), ErrorKind::InvalidInput);
+        assert_eq!(back.field(), Some("limit"));
+        assert!(handoff::take("plain text").is_none());
+    }
+}

@@ -1,0 +1,63 @@
+//! The Rust SDK for the [Dployr](https://dployr.dev) instance API.
+//!
+//! A [`Client`] is generated at build time from the crate's `openapi.yaml`:
+//! every operation of the API is a method returning a request builder. The
+//! hand-written layer around it adds what generation cannot: bearer tokens
+//! from a [`TokenManager`] (refreshed before they expire and once on 401),
+//! typed [`Error`]s, retries and timeouts, typed log streams
+//! ([`Client::stream_logs`]), pagination and an escape hatch ([`Client::raw`]).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), dployr::Error> {
+//! let (client, tokens) = dployr::create_dployr_client("https://instance.example.com")?;
+//! tokens.set_tokens("ACCESS_TOKEN_FROM_BASE", "REFRESH_TOKEN_FROM_BASE");
+//!
+//! let page = client.list_deployments().limit(50).offset(0).send().await?;
+//! println!("{} deployments", page.total);
+//! let service = client.get_service().service_id("01HN2K3M4N5P6Q7R8S9T0U1V2W").send().await?;
+//! println!("{} is {:?}", service.name, service.status);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | [`types`] | the API's request and response types, generated |
+//! | [`auth`] | tokens, the refresher, JWT expiry |
+//! | [`sse`] | a sans-IO server-sent events decoder |
+//! | [`logs`] | typed, resumable log streams |
+//! | [`error`] | [`Error`] and [`ErrorKind`] |
+//! | [`retry`] | [`RetryConfig`] |
+
+#![warn(missing_docs)]
+
+pub mod auth;
+mod client;
+pub mod error;
+mod generated;
+mod hooks;
+pub mod logs;
+mod open_values;
+mod operations;
+mod pages;
+mod raw;
+pub mod retry;
+pub mod sse;
+
+pub use auth::{TokenManager, Tokens};
+pub use client::{
+    create_dployr_client, ClientBuilder, Context, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
+};
+pub use error::{Error, ErrorKind};
+pub use generated::{types, ByteStream, Client, ResponseValue};
+pub use logs::{LogEvent, LogStream, LogStreamBuilder, Resume};
+pub use pages::{Pages, MAX_PAGE_SIZE};
+pub use raw::{RawRequest, RawResponse};
+pub use retry::RetryConfig;
+
+/// The generated builders, one per operation (what `client.list_services()`
+/// and the other operation methods return).
+pub mod builder {
+    pub use crate::generated::builder::*;
+}
