@@ -19,7 +19,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// ```
 /// # async fn run(client: dployr::Client) {
-/// match client.get_service().service_id("missing").send().await {
+/// let answer = client.get_service().service_id("missing").send().await;
+/// match answer.map_err(dployr::Error::from) {
 ///     Err(e) if e.kind() == dployr::ErrorKind::NotFound => println!("no such service"),
 ///     Err(e) => eprintln!("{e}"),
 ///     Ok(service) => println!("{}", service.name),
@@ -391,7 +392,7 @@ impl From<progenitor_client::Error<ErrorResponse>> for Error {
         use progenitor_client::Error as Gen;
         match error {
             Gen::InvalidRequest(message) | Gen::Custom(message) => handoff::take(&message)
-                .unwrap_or_else(|| Error::new(ErrorKind::InvalidInput, format!("{message}"))),
+                .unwrap_or_else(|| Error::new(ErrorKind::InvalidInput, message)),
             Gen::CommunicationError(e) | Gen::InvalidUpgrade(e) | Gen::ResponseBodyError(e) => {
                 Error::from_reqwest(e)
             }

@@ -61,3 +61,8 @@ pub use retry::RetryConfig;
 pub mod builder {
     pub use crate::generated::builder::*;
 }
+
+// The README's examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,303 @@
+//! `stream_logs` against real local servers: a well-behaved one (httpmock)
+//! and scripted sockets that stall, drop and reconnect.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use httpmock::prelude::*;
+use serde_json::json;
+
+use dployr::{ErrorKind, LogEvent, Resume};
+use support::scripted::{json as json_response, send, sse_head, ScriptedServer, Step};
+
+const DEPLOYMENT: &str = "01HN2K3M4N5P6Q7R8S9T0U1V2W";
+const TOKEN: &str = "stream-token-7f3e";
+
+fn client_for(url: &str) -> dployr::Client {
+    dployr::Client::builder(url)
+        .access_token(TOKEN)
+        .retry(dployr::RetryConfig::disabled())
+        .build()
+        .unwrap()
+}
+
+async fn collect(stream: dployr::LogStream) -> Vec<Result<LogEvent, dployr::Error>> {
+    stream.collect().await
+}
+
+#[tokio::test]
+async fn lines_arrive_in_order_and_done_ends_the_stream() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/logs/stream")
+                .query_param("id", DEPLOYMENT)
+                .query_param("token", TOKEN)
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .header("accept", "text/event-stream");
+            then.status(200)
+                .header("content-type", "text/event-stream")
+                .body(
+                    "data: cloning repository\n\n\
+                 data: installing nodejs@18.1.0\n\n\
+                 : heartbeat\n\n\
+                 data: first\ndata: second\n\n\
+                 event: done\ndata: stream completed\n\n\
+                 data: after done is never read\n\n",
+                );
+        })
+        .await;
+    let client = client_for(&server.base_url());
+    let events: Vec<LogEvent> = collect(client.stream_logs(DEPLOYMENT).await.unwrap())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            LogEvent::Line("cloning repository".into()),
+            LogEvent::Line("installing nodejs@18.1.0".into()),
+            LogEvent::Line("first\nsecond".into()),
+            LogEvent::Done("stream completed".into()),
+        ]
+    );
+    assert_eq!(mock.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn an_error_event_ends_the_stream_with_the_servers_message() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/logs/stream");
+            then.status(200)
+                .body("data: building\n\nevent: error\ndata: build container exited with 137\n\n");
+        })
+        .await;
+    let events = collect(
+        client_for(&server.base_url())
+            .stream_logs(DEPLOYMENT)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        events[0].as_ref().unwrap(),
+        &LogEvent::Line("building".into())
+    );
+    let err = events[1].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Stream);
+    assert!(err.to_string().contains("exited with 137"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_event_types_are_passed_through() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/logs/stream");
+            then.status(200)
+                .body("id: 7\nevent: progress\ndata: 40%\n\nevent: done\ndata: ok\n\n");
+        })
+        .await;
+    let events = collect(
+        client_for(&server.base_url())
+            .stream_logs(DEPLOYMENT)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        events[0].as_ref().unwrap(),
+        &LogEvent::Other {
+            event: "progress".into(),
+            data: "40%".into(),
+            id: "7".into()
+        }
+    );
+    assert_eq!(events[1].as_ref().unwrap(), &LogEvent::Done("ok".into()));
+}
+
+#[tokio::test]
+async fn an_error_answer_before_the_stream_is_a_typed_error() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/logs/stream");
+            then.status(404)
+                .json_body(json!({"error": "Deployment not found", "code": "resource.not_found"}));
+        })
+        .await;
+    let err = client_for(&server.base_url())
+        .stream_logs("nope")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.message(), "Deployment not found");
+    assert_eq!(err.code(), Some("resource.not_found"));
+}
+
+#[tokio::test]
+async fn without_a_token_nothing_is_sent() {
+    let server = ScriptedServer::start(vec![vec![json_response(200, "{}")]]).await;
+    let (client, _tokens) = dployr::create_dployr_client(&server.url).unwrap();
+    let err = client.stream_logs(DEPLOYMENT).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert_eq!(server.hits(), 0);
+}
+
+#[tokio::test]
+async fn a_silent_stream_fails_with_the_idle_timeout() {
+    let server = ScriptedServer::start(vec![vec![
+        sse_head(),
+        send("data: started\n\n"),
+        Step::Hang,
+    ]])
+    .await;
+    let logs = client_for(&server.url)
+        .log_stream(DEPLOYMENT)
+        .idle_timeout(Duration::from_millis(300))
+        .open()
+        .await
+        .unwrap();
+    let events = collect(logs).await;
+    assert_eq!(
+        events[0].as_ref().unwrap(),
+        &LogEvent::Line("started".into())
+    );
+    assert_eq!(events[1].as_ref().unwrap_err().kind(), ErrorKind::Timeout);
+    assert_eq!(events.len(), 2);
+}
+
+#[tokio::test]
+async fn a_stream_dropped_mid_event_fails_without_the_partial_event() {
+    let server = ScriptedServer::start(vec![vec![
+        sse_head(),
+        send("data: whole\n\ndata: half of an ev"),
+    ]])
+    .await;
+    let events = collect(
+        client_for(&server.url)
+            .stream_logs(DEPLOYMENT)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].as_ref().unwrap(), &LogEvent::Line("whole".into()));
+    assert_eq!(events[1].as_ref().unwrap_err().kind(), ErrorKind::Stream);
+}
+
+#[tokio::test]
+async fn with_resume_a_dropped_stream_continues_from_the_last_event_id() {
+    let server = ScriptedServer::start(vec![
+        vec![
+            sse_head(),
+            send("retry: 20\n\nid: 1\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: thr"),
+        ],
+        vec![
+            sse_head(),
+            send("id: 3\ndata: three\n\nid: 4\nevent: done\ndata: finished\n\n"),
+        ],
+    ])
+    .await;
+    let logs = client_for(&server.url)
+        .log_stream(DEPLOYMENT)
+        .resume(Resume::default())
+        .open()
+        .await
+        .unwrap();
+    let events: Vec<LogEvent> = collect(logs)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            LogEvent::Line("one".into()),
+            LogEvent::Line("two".into()),
+            LogEvent::Line("three".into()),
+            LogEvent::Done("finished".into()),
+        ]
+    );
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].header("last-event-id"), None);
+    assert_eq!(seen[1].header("last-event-id"), Some("2"));
+    assert!(seen[1].target.contains(&format!("token={TOKEN}")));
+}
+
+#[tokio::test]
+async fn resume_gives_up_after_its_attempts() {
+    let server = ScriptedServer::start(vec![
+        vec![sse_head(), send("id: 1\ndata: one\n\n")],
+        vec![json_response(503, r#"{"error": "restarting"}"#)],
+    ])
+    .await;
+    let logs = client_for(&server.url)
+        .log_stream(DEPLOYMENT)
+        .resume(Resume {
+            max_attempts: 2,
+            delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(10),
+        })
+        .open()
+        .await
+        .unwrap();
+    let events = collect(logs).await;
+    assert_eq!(events[0].as_ref().unwrap(), &LogEvent::Line("one".into()));
+    let err = events[1].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Stream);
+    assert!(err.to_string().contains("2 reconnects"), "{err}");
+    assert_eq!(server.hits(), 3);
+}
+
+#[tokio::test]
+async fn an_oversized_line_is_rejected() {
+    let long = "x".repeat(4096);
+    let server = ScriptedServer::start(vec![vec![
+        sse_head(),
+        send(&format!("data: short\n\ndata: {long}\n\n")),
+    ]])
+    .await;
+    let logs = client_for(&server.url)
+        .log_stream(DEPLOYMENT)
+        .limits(dployr::sse::Limits {
+            max_line: 1024,
+            max_event: 1024,
+        })
+        .open()
+        .await
+        .unwrap();
+    let events = collect(logs).await;
+    assert_eq!(events[0].as_ref().unwrap(), &LogEvent::Line("short".into()));
+    let err = events[1].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Stream);
+    assert!(err.to_string().contains("1024"), "{err}");
+    assert_eq!(events.len(), 2);
+}
+
+#[tokio::test]
+async fn errors_never_show_the_token_from_the_url() {
+    // Nothing listens on this port: the connection error carries the URL.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = client_for(&format!("http://127.0.0.1:{port}"));
+    let err = client.stream_logs(DEPLOYMENT).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connect);
+    let mut shown = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        shown.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    assert!(!shown.contains(TOKEN), "{shown}");
+}
