@@ -1,0 +1,4 @@
+//! Shared test helpers. Each test binary uses a different subset.
+#![allow(dead_code)]
+
+pub mod scripted;
