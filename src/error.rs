@@ -175,6 +175,18 @@ impl Error {
         e
     }
 
+    /// An error answer whose body is at hand: decoded when it is the API's
+    /// error shape, otherwise kept as a snippet (a gateway's HTML page, say).
+    pub(crate) fn from_answer(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+        let parsed = serde_json::from_slice::<ErrorResponse>(body).ok();
+        let mut e = Error::from_status(status, headers, parsed.as_ref());
+        if parsed.is_none() && !body.is_empty() {
+            let cut = &body[..body.len().min(SNIPPET_BYTES)];
+            e.details.body_snippet = Some(String::from_utf8_lossy(cut).into_owned());
+        }
+        e
+    }
+
     /// A body that is not what the operation promises.
     pub(crate) fn decode(
         status: Option<StatusCode>,
@@ -307,6 +319,9 @@ impl fmt::Display for Details {
                 "refreshing the access token failed ({}); set new tokens on the TokenManager",
                 self.message
             )?,
+            (_, Some(status)) if Some(self.message.as_str()) == status.canonical_reason() => {
+                write!(f, "the instance answered {status}")?
+            }
             (_, Some(status)) => write!(f, "the instance answered {status}: {}", self.message)?,
             _ => f.write_str(&self.message)?,
         }

@@ -8,7 +8,7 @@ use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Request, Response, StatusCode};
 
 use crate::client::Context;
-use crate::error::{handoff, Error};
+use crate::error::{handoff, Error, ErrorKind};
 use crate::operations;
 use crate::retry::{self, Outcome};
 use crate::Client;
@@ -59,11 +59,14 @@ impl ClientHooks<Context> for Client {
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let ctx = self.inner();
+        let max = ctx.settings.max_response_bytes;
         let response = send_with_retries(self.client(), ctx, request, info.operation_id).await?;
-        if info.operation_id == operations::LOG_STREAM {
+        if !response.status().is_success() {
+            Ok(attach_error(response, max).await)
+        } else if info.operation_id == operations::LOG_STREAM {
             Ok(response)
         } else {
-            Ok(limit_body(response, ctx.settings.max_response_bytes))
+            Ok(limit_body(response, max))
         }
     }
 }
@@ -173,21 +176,100 @@ fn bearer_of(request: &Request) -> Option<String> {
     value.strip_prefix("Bearer ").map(str::to_string)
 }
 
+/// Reads the error answer's body (bounded) and attaches the complete
+/// [`Error`] to the answer (see [`handoff`]), because the generated code
+/// decodes only the statuses the spec declares, and the `From` conversion
+/// that sees the others cannot read a body. The body is put back, so the
+/// generated code decodes declared statuses as usual.
+async fn attach_error(response: Response, max: usize) -> Response {
+    if response.headers().contains_key(HANDOFF_HEADER) {
+        return response;
+    }
+    let status = response.status();
+    let headers = response.headers().clone();
+    let (error, body) = match read_bounded_keeping(response, max).await {
+        Ok((body, rebuilt)) => (Error::from_answer(status, &headers, &body), rebuilt),
+        Err((e, rebuilt)) => (
+            Error::from_status(status, &headers, None).with_source(e),
+            rebuilt,
+        ),
+    };
+    let mut response = body;
+    let id = handoff::put_id(error);
+    response
+        .headers_mut()
+        .insert(HANDOFF_HEADER, HeaderValue::from(id));
+    response
+}
+
+/// Reads the whole body (up to `max` bytes) and returns it along with an
+/// equivalent response that still carries it.
+async fn read_bounded_keeping(
+    response: Response,
+    max: usize,
+) -> Result<(bytes::Bytes, Response), (Error, Response)> {
+    let template = Template::of(&response);
+    match read_bounded(response, max).await {
+        Ok(body) => Ok((body.clone(), template.with_body(reqwest::Body::from(body)))),
+        Err(e) => Err((e, template.with_body(reqwest::Body::from(Vec::new())))),
+    }
+}
+
+/// Reads at most `max` bytes of body; more is a [`ErrorKind::Decode`] error.
+pub(crate) async fn read_bounded(
+    mut response: Response,
+    max: usize,
+) -> Result<bytes::Bytes, Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+        if body.len() + chunk.len() > max {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                format!("the instance's answer is larger than the client accepts ({max} bytes)"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.into())
+}
+
 /// Wraps the body so that reading more than `max` bytes fails instead of
 /// buffering an unbounded answer.
 fn limit_body(response: Response, max: usize) -> Response {
-    use reqwest::ResponseBuilderExt as _;
-    let url = response.url().clone();
+    let template = Template::of(&response);
     let http: http::Response<reqwest::Body> = response.into();
-    let (parts, body) = http.into_parts();
-    let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, max));
-    let mut rebuilt = http::Response::builder()
-        .url(url)
-        .body(limited)
-        .expect("a response with only a URL extension is valid");
-    *rebuilt.status_mut() = parts.status;
-    *rebuilt.version_mut() = parts.version;
-    *rebuilt.headers_mut() = parts.headers;
-    rebuilt.extensions_mut().extend(parts.extensions);
-    rebuilt.into()
+    let limited = http_body_util::Limited::new(http.into_body(), max);
+    template.with_body(reqwest::Body::wrap(limited))
+}
+
+/// Everything of a response but its body, to rebuild it with another body.
+struct Template {
+    url: reqwest::Url,
+    status: StatusCode,
+    version: reqwest::Version,
+    headers: reqwest::header::HeaderMap,
+}
+
+impl Template {
+    fn of(response: &Response) -> Self {
+        Template {
+            url: response.url().clone(),
+            status: response.status(),
+            version: response.version(),
+            headers: response.headers().clone(),
+        }
+    }
+
+    fn with_body(self, body: reqwest::Body) -> Response {
+        use reqwest::ResponseBuilderExt as _;
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = self.status;
+        *rebuilt.version_mut() = self.version;
+        *rebuilt.headers_mut() = self.headers;
+        let url_only = http::Response::builder().url(self.url);
+        if let Some(extensions) = url_only.extensions_ref() {
+            rebuilt.extensions_mut().extend(extensions.clone());
+        }
+        rebuilt.into()
+    }
 }

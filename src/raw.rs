@@ -8,9 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{Error, ErrorKind};
-use crate::hooks::{send_with_retries, set_bearer};
-use crate::types::ErrorResponse;
+use crate::error::Error;
+use crate::hooks::{read_bounded, send_with_retries, set_bearer};
 use crate::Client;
 
 /// The name raw requests go by in retries and tracing.
@@ -106,8 +105,7 @@ impl RawRequest {
         }
         let body = read_bounded(response, ctx.settings.max_response_bytes).await?;
         if !status.is_success() {
-            let parsed = serde_json::from_slice::<ErrorResponse>(&body).ok();
-            return Err(Error::from_status(status, &headers, parsed.as_ref()));
+            return Err(Error::from_answer(status, &headers, &body));
         }
         Ok(RawResponse {
             status,
@@ -115,20 +113,6 @@ impl RawRequest {
             body,
         })
     }
-}
-
-async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Bytes, Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
-        if body.len() + chunk.len() > max {
-            return Err(Error::new(
-                ErrorKind::Decode,
-                format!("the instance's answer is larger than the client accepts ({max} bytes)"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.into())
 }
 
 /// The answer to a [`RawRequest`].
