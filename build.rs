@@ -204,6 +204,8 @@ type Bound = (String, Option<i64>, Option<i64>);
 struct OperationFacts {
     /// The name progenitor gives the operation in `OperationInfo`.
     name: String,
+    /// The path template, e.g. `/services/{serviceId}`.
+    path: String,
     public: bool,
     timeout_secs: Option<u64>,
     query_bounds: Vec<Bound>,
@@ -262,6 +264,7 @@ fn spec_facts(spec: &OpenAPI) -> Result<String, String> {
             id.clone(),
             OperationFacts {
                 name: id.to_snake_case(),
+                path: path.to_string(),
                 public,
                 timeout_secs,
                 query_bounds,
@@ -280,10 +283,12 @@ fn render_facts(facts: &BTreeMap<String, OperationFacts>) -> String {
         "// Facts about each operation, generated from openapi.yaml by build.rs.\n\
          // Operations are named as progenitor names them in `OperationInfo`.\n\n",
     );
-    out.push_str("/// Every operation: (operationId in the spec, name in `OperationInfo`).\n");
-    out.push_str("pub(crate) const OPERATIONS: &[(&str, &str)] = &[\n");
+    out.push_str(
+        "/// Every operation: (operationId in the spec, name in `OperationInfo`, path template).\n",
+    );
+    out.push_str("pub(crate) const OPERATIONS: &[(&str, &str, &str)] = &[\n");
     for (id, f) in facts {
-        let _ = writeln!(out, "    ({id:?}, {:?}),", f.name);
+        let _ = writeln!(out, "    ({id:?}, {:?}, {:?}),", f.name, f.path);
     }
     out.push_str("];\n\n");
 

@@ -26,9 +26,16 @@ impl ClientHooks<Context> for Client {
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let operation = info.operation_id;
-        operations::check_request(operation, request).map_err(|(field, why)| {
-            progenitor_client::Error::InvalidRequest(handoff::put(Error::invalid_input(field, why)))
-        })?;
+        let base_path = reqwest::Url::parse(self.baseurl())
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        operations::check_path(operation, &base_path, request.url().path())
+            .and_then(|()| operations::check_request(operation, request))
+            .map_err(|(field, why)| {
+                progenitor_client::Error::InvalidRequest(handoff::put(Error::invalid_input(
+                    field, why,
+                )))
+            })?;
         if operations::is_public(operation) {
             request.headers_mut().remove(AUTHORIZATION);
         } else {
@@ -187,32 +194,29 @@ async fn attach_error(response: Response, max: usize) -> Response {
     }
     let status = response.status();
     let headers = response.headers().clone();
-    let (error, body) = match read_bounded_keeping(response, max).await {
-        Ok((body, rebuilt)) => (Error::from_answer(status, &headers, &body), rebuilt),
-        Err((e, rebuilt)) => (
+    let template = Template::of(&response);
+    let (error, body) = match read_bounded(response, max).await {
+        Ok(body) => (Error::from_answer(status, &headers, &body), body),
+        Err(e) => (
             Error::from_status(status, &headers, None).with_source(e),
-            rebuilt,
+            bytes::Bytes::new(),
         ),
     };
-    let mut response = body;
+    // The generated code decodes declared statuses itself; a body that is not
+    // the API's error shape (a proxy's HTML page, an empty body) would become
+    // a decode error without its status. Such bodies are handed on in the
+    // error shape, with the message of the error attached here.
+    let body = if serde_json::from_slice::<crate::types::ErrorResponse>(&body).is_ok() {
+        body
+    } else {
+        bytes::Bytes::from(serde_json::json!({ "error": error.message() }).to_string())
+    };
+    let mut response = template.with_body(reqwest::Body::from(body));
     let id = handoff::put_id(error);
     response
         .headers_mut()
         .insert(HANDOFF_HEADER, HeaderValue::from(id));
     response
-}
-
-/// Reads the whole body (up to `max` bytes) and returns it along with an
-/// equivalent response that still carries it.
-async fn read_bounded_keeping(
-    response: Response,
-    max: usize,
-) -> Result<(bytes::Bytes, Response), (Error, Response)> {
-    let template = Template::of(&response);
-    match read_bounded(response, max).await {
-        Ok(body) => Ok((body.clone(), template.with_body(reqwest::Body::from(body)))),
-        Err(e) => Err((e, template.with_body(reqwest::Body::from(Vec::new())))),
-    }
 }
 
 /// Reads at most `max` bytes of body; more is a [`ErrorKind::Decode`] error.

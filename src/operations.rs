@@ -29,8 +29,48 @@ pub(crate) fn default_timeout(operation: &str) -> Option<Duration> {
 pub(crate) fn operation_id(operation: &str) -> &str {
     OPERATIONS
         .iter()
-        .find(|(_, name)| *name == operation)
-        .map_or(operation, |(id, _)| id)
+        .find(|(_, name, _)| *name == operation)
+        .map_or(operation, |(id, ..)| id)
+}
+
+/// Checks that the request's path is the operation's template filled in.
+///
+/// The URL parser resolves `.` and `..` segments, so a path parameter of
+/// `..` would otherwise send `DELETE /services/..` as `DELETE /`: a different
+/// resource. Such a request no longer matches its template and is refused.
+pub(crate) fn check_path(operation: &str, base_path: &str, path: &str) -> Result<(), Violation> {
+    let Some((_, _, template)) = OPERATIONS.iter().find(|(_, name, _)| *name == operation) else {
+        return Ok(());
+    };
+    let base = base_path.trim_end_matches('/');
+    let parameter = || {
+        template
+            .split('/')
+            .find_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .unwrap_or("path")
+            .to_string()
+    };
+    let refused = || {
+        (
+            parameter(),
+            "must be a non-empty id other than `.` and `..`".to_string(),
+        )
+    };
+    let rest = path.strip_prefix(base).ok_or_else(refused)?;
+    let mut sent = rest.split('/');
+    let mut expected = template.split('/');
+    loop {
+        match (sent.next(), expected.next()) {
+            (None, None) => return Ok(()),
+            (Some(s), Some(t)) if t.starts_with('{') => {
+                if s.is_empty() || s == "." || s == ".." {
+                    return Err(refused());
+                }
+            }
+            (Some(s), Some(t)) if s == t => {}
+            _ => return Err(refused()),
+        }
+    }
 }
 
 /// A value outside the bounds the spec gives it: (field, explanation).
@@ -111,6 +151,17 @@ mod tests {
 
     fn get(url: &str) -> reqwest::Request {
         reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap())
+    }
+
+    #[test]
+    fn paths_must_fill_their_templates() {
+        assert!(check_path("get_service", "", "/services/a%2Fb").is_ok());
+        assert!(check_path("get_service", "/prefix", "/prefix/services/x").is_ok());
+        let (field, _) = check_path("delete_service", "", "/services/").unwrap_err();
+        assert_eq!(field, "serviceId");
+        assert!(check_path("delete_service", "", "/").is_err());
+        assert!(check_path("delete_service", "/prefix", "/services/x").is_err());
+        assert!(check_path("list_services", "", "/services").is_ok());
     }
 
     #[test]
