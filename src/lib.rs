@@ -28,6 +28,7 @@
 //! | [`logs`] | typed, resumable log streams |
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
 //! | [`retry`] | [`RetryConfig`] |
+//! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
 
 #![warn(missing_docs)]
 
@@ -43,6 +44,8 @@ mod pages;
 mod raw;
 pub mod retry;
 pub mod sse;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use auth::{TokenManager, Tokens};
 pub use client::{

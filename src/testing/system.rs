@@ -1,0 +1,124 @@
+//! The proxy and system operations.
+
+use axum::http::StatusCode;
+
+use super::auth::Role;
+use super::host;
+use super::reply::Reply;
+use super::router::{Answer, Call};
+use super::validate;
+use crate::types::{
+    DoctorStatus, KnownDoctorStatus, KnownSystemHealth, Message, ProxyStatus, ProxySummary,
+    ServiceCounts, SystemDoctorResult, SystemStatus,
+};
+
+fn message(status: StatusCode, text: &str) -> Reply {
+    Reply::json(
+        status,
+        &Message {
+            message: text.to_string(),
+        },
+    )
+}
+
+pub(crate) fn proxy_status(call: &Call) -> Answer {
+    call.authorize(Role::Viewer)?;
+    let status = ProxyStatus {
+        status: "running".to_string(),
+    };
+    Ok(Reply::json(StatusCode::OK, &status))
+}
+
+pub(crate) fn restart_proxy(call: &Call) -> Answer {
+    call.authorize(Role::Developer)?;
+    Ok(message(StatusCode::OK, "Proxy restarted successfully"))
+}
+
+/// A route for a domain that already has one replaces it, and counts as
+/// the most recent.
+pub(crate) fn add_route(call: &Call) -> Answer {
+    call.authorize(Role::Developer)?;
+    let (domain, upstream) = validate::proxy_route(&call.object()?)?;
+    let mut store = call.shared.store();
+    store.routes.retain(|(d, _)| *d != domain);
+    store.routes.push((domain, upstream));
+    Ok(message(StatusCode::CREATED, "Route added successfully"))
+}
+
+/// The spec gives `DELETE /proxy/remove` no body to name a route, so it
+/// removes the most recently added one.
+pub(crate) fn remove_route(call: &Call) -> Answer {
+    call.authorize(Role::Admin)?;
+    match call.shared.store().routes.pop() {
+        Some(_) => Ok(message(StatusCode::OK, "Route removed successfully")),
+        None => Err(Reply::error(
+            StatusCode::NOT_FOUND,
+            "No proxy route to remove",
+            "resource.not_found",
+        )),
+    }
+}
+
+pub(crate) fn status(call: &Call) -> Answer {
+    call.authorize(Role::Viewer)?;
+    let ((total, running, stopped), routes) = {
+        let store = call.shared.store();
+        (store.service_counts(), store.routes.len() as i64)
+    };
+    let status = SystemStatus {
+        proxy: ProxySummary {
+            status: "running".to_string(),
+            routes,
+        },
+        services: ServiceCounts {
+            running,
+            stopped,
+            total,
+        },
+        status: KnownSystemHealth::Healthy.into(),
+        uptime: host::go_duration(call.shared.started.elapsed()),
+    };
+    Ok(Reply::json(StatusCode::OK, &status))
+}
+
+pub(crate) fn info(call: &Call) -> Answer {
+    call.authorize(Role::Viewer)?;
+    let info = host::system_info(call.shared.started_at.to_rfc3339());
+    Ok(Reply::json(StatusCode::OK, &info))
+}
+
+fn ok(output: String) -> Reply {
+    Reply::json(
+        StatusCode::OK,
+        &SystemDoctorResult {
+            error: None,
+            output: Some(output),
+            status: DoctorStatus::from(KnownDoctorStatus::Ok),
+        },
+    )
+}
+
+pub(crate) fn doctor(call: &Call) -> Answer {
+    call.authorize(Role::Admin)?;
+    let ((_, running, stopped), routes) = {
+        let store = call.shared.store();
+        (store.service_counts(), store.routes.len())
+    };
+    Ok(ok(format!(
+        "api: ok\nproxy: ok ({routes} routes)\nservices: ok ({running} running, {stopped} stopped)\n"
+    )))
+}
+
+pub(crate) fn install(call: &Call) -> Answer {
+    call.authorize(Role::Admin)?;
+    let asked = validate::install_request(&call.object()?)?;
+    let version = asked.unwrap_or_else(host::version);
+    Ok(ok(format!("dployr {version} installed\n")))
+}
+
+/// Needs no token: the claim is the credential. Any non-empty claim is
+/// accepted.
+pub(crate) fn register(call: &Call) -> Answer {
+    validate::register_request(&call.object()?)?;
+    Ok(Reply::Empty(StatusCode::OK))
+}
