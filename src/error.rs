@@ -215,19 +215,27 @@ impl Error {
                 format!(" ({shown})")
             })
             .unwrap_or_default();
+        // Order matters: reqwest flags every failure while reading a body as
+        // a decode error, so the causes hidden behind that flag go first.
         let (kind, what) = if error.is_timeout() {
             (ErrorKind::Timeout, "the instance did not answer in time")
         } else if error.is_connect() {
             (ErrorKind::Connect, "could not connect to the instance")
+        } else if caused_by::<http_body_util::LengthLimitError>(&error) {
+            (
+                ErrorKind::Decode,
+                "the instance's answer is larger than the client accepts \
+                 (raise it with ClientBuilder::max_response_bytes)",
+            )
+        } else if caused_by::<std::io::Error>(&error) {
+            (
+                ErrorKind::Transport,
+                "the connection to the instance broke off before the answer was complete",
+            )
         } else if error.is_decode() {
             (
                 ErrorKind::Decode,
                 "the instance's answer could not be decoded",
-            )
-        } else if is_too_large(&error) {
-            (
-                ErrorKind::Decode,
-                "the instance's answer is larger than the client accepts",
             )
         } else {
             (
@@ -366,10 +374,11 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn is_too_large(error: &reqwest::Error) -> bool {
+/// Whether an `E` is anywhere in the chain of causes of `error`.
+fn caused_by<E: std::error::Error + 'static>(error: &reqwest::Error) -> bool {
     let mut source = std::error::Error::source(error);
     while let Some(s) = source {
-        if s.is::<http_body_util::LengthLimitError>() {
+        if s.is::<E>() {
             return true;
         }
         source = s.source();
@@ -382,6 +391,10 @@ const SECRET_QUERY_PARAMS: &[&str] = &["token", "access_token", "refresh_token"]
 
 /// Replaces the value of every credential query parameter with `redacted`.
 pub(crate) fn redact_url(url: &mut reqwest::Url) {
+    if url.password().is_some() {
+        // Cannot fail: a URL with a password has a host.
+        let _ = url.set_password(Some("redacted"));
+    }
     if !url
         .query_pairs()
         .any(|(k, _)| SECRET_QUERY_PARAMS.contains(&k.as_ref()))

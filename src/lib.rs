@@ -34,6 +34,7 @@
 
 pub mod auth;
 mod client;
+mod client_builder;
 pub mod error;
 mod generated;
 mod hooks;
@@ -44,14 +45,17 @@ mod pages;
 mod raw;
 pub mod retry;
 pub mod sse;
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+mod tls;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use auth::{TokenManager, Tokens};
 pub use client::{
-    create_dployr_client, ClientBuilder, Context, DEFAULT_CONNECT_TIMEOUT,
+    create_dployr_client, Context, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
 };
+pub use client_builder::ClientBuilder;
 pub use error::{Error, ErrorKind};
 pub use generated::{types, ByteStream, Client, ResponseValue};
 pub use logs::{LogEvent, LogStream, LogStreamBuilder, Resume};
