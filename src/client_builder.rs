@@ -63,8 +63,14 @@ impl fmt::Debug for ClientBuilder {
         };
         d.field("base_url", &base_url)
             .field("tokens", &self.tokens)
-            .field("access_token", &self.access_token.as_ref().map(|_| REDACTED))
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| REDACTED))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
             .field("http", &self.http.is_some())
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)

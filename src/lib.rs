@@ -45,15 +45,15 @@ mod pages;
 mod raw;
 pub mod retry;
 pub mod sse;
-#[cfg(any(feature = "rustls", feature = "native-tls"))]
-mod tls;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+mod tls;
 
 pub use auth::{TokenManager, Tokens};
 pub use client::{
-    create_dployr_client, Context, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
+    create_dployr_client, Context, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, USER_AGENT,
 };
 pub use client_builder::ClientBuilder;
 pub use error::{Error, ErrorKind};

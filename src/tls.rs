@@ -49,7 +49,9 @@ fn check_for_rustls(bytes: &[u8], is_pem: bool) -> Result<(), String> {
                 1 => "it".to_string(),
                 all => format!("certificate {} of {all}", n + 1),
             };
-            format!("is neither PEM nor DER of an X.509 certificate: {which} does not parse ({e:?})")
+            format!(
+                "is neither PEM nor DER of an X.509 certificate: {which} does not parse ({e:?})"
+            )
         })?;
     }
     Ok(())

@@ -251,7 +251,10 @@ fn der_and_pem_bundles_are_accepted_as_roots() {
     let from_der = builder("https://localhost:1")
         .add_root_certificate(&der)
         .unwrap();
-    assert!(format!("{from_der:?}").contains("root_certificates: 1"), "{from_der:?}");
+    assert!(
+        format!("{from_der:?}").contains("root_certificates: 1"),
+        "{from_der:?}"
+    );
     let bundle = format!("{}{}", first.pem, second.pem);
     let one = builder("https://localhost:1")
         .add_root_certificate(first.pem.as_bytes())
@@ -259,8 +262,14 @@ fn der_and_pem_bundles_are_accepted_as_roots() {
     let both = builder("https://localhost:1")
         .add_root_certificate(bundle.as_bytes())
         .unwrap();
-    assert!(format!("{one:?}").contains("root_certificates: 1"), "{one:?}");
-    assert!(format!("{both:?}").contains("root_certificates: 2"), "{both:?}");
+    assert!(
+        format!("{one:?}").contains("root_certificates: 1"),
+        "{one:?}"
+    );
+    assert!(
+        format!("{both:?}").contains("root_certificates: 2"),
+        "{both:?}"
+    );
 }
 
 #[tokio::test]
