@@ -54,16 +54,10 @@ async fn a_stopped_instance_refuses_connections_and_ends_its_streams() {
         .await
         .expect("the stream ends when the instance stops");
     assert!(matches!(ended, Some(Err(_)) | None), "{ended:?}");
-    let error = error_of(
-        Client::builder(instance.url())
-            .retry(dployr::RetryConfig::disabled())
-            .build()
-            .unwrap()
-            .list_services()
-            .send(),
-    )
-    .await;
-    assert_eq!(error.kind(), ErrorKind::Connect);
+    assert_eq!(
+        one_list_call(instance.url()).await.kind(),
+        ErrorKind::Connect
+    );
 
     assert_answers_match_spec(&instance, &[]);
 
@@ -71,14 +65,14 @@ async fn a_stopped_instance_refuses_connections_and_ends_its_streams() {
     let url = dropped.url();
     drop(dropped);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let error = error_of(
-        Client::builder(url)
-            .retry(dployr::RetryConfig::disabled())
-            .build()
-            .unwrap()
-            .list_services()
-            .send(),
-    )
-    .await;
-    assert_eq!(error.kind(), ErrorKind::Connect);
+    assert_eq!(one_list_call(url).await.kind(), ErrorKind::Connect);
+}
+
+/// The error of a single `listServices` attempt, without token or retries.
+async fn one_list_call(url: String) -> dployr::Error {
+    let client = Client::builder(url)
+        .retry(dployr::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    error_of(client.list_services().send()).await
 }
