@@ -62,6 +62,9 @@ pub(crate) struct Settings {
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) log_idle_timeout: Duration,
+    /// The path of the base URL without its trailing `/` (often empty), which
+    /// every request path starts with.
+    pub(crate) base_path: String,
 }
 
 impl fmt::Debug for Context {

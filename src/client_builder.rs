@@ -237,7 +237,9 @@ impl ClientBuilder {
     /// Fails with [`ErrorKind::Config`] when the URL is not an absolute
     /// `http` or `https` URL, or plain `http` is refused for its host.
     pub fn build(self) -> Result<Client, Error> {
-        let base_url = self.checked_base_url()?;
+        let url = self.checked_base_url()?;
+        // The generated code appends paths that start with `/`.
+        let base_url = url.as_str().trim_end_matches('/');
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -272,14 +274,15 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
                 log_idle_timeout: self.log_idle_timeout,
+                base_path: url.path().trim_end_matches('/').to_string(),
             }),
             timeout_override: None,
             last_event_id: None,
         };
-        Ok(Client::new_with_client(&base_url, http, context))
+        Ok(Client::new_with_client(base_url, http, context))
     }
 
-    fn checked_base_url(&self) -> Result<String, Error> {
+    fn checked_base_url(&self) -> Result<Url, Error> {
         let url = Url::parse(self.base_url.trim()).map_err(|e| {
             Error::config(
                 "base URL",
@@ -307,8 +310,7 @@ impl ClientBuilder {
                 "must not have a query or fragment",
             ));
         }
-        // The generated code appends paths that start with `/`.
-        Ok(url.as_str().trim_end_matches('/').to_string())
+        Ok(url)
     }
 }
 

@@ -26,10 +26,8 @@ impl ClientHooks<Context> for Client {
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let operation = info.operation_id;
-        let base_path = reqwest::Url::parse(self.baseurl())
-            .map(|u| u.path().to_string())
-            .unwrap_or_default();
-        operations::check_path(operation, &base_path, request.url().path())
+        let base_path = &self.inner().settings.base_path;
+        operations::check_path(operation, base_path, request.url().path())
             .and_then(|()| operations::check_request(operation, request))
             .map_err(|(field, why)| {
                 progenitor_client::Error::InvalidRequest(handoff::put(Error::invalid_input(
@@ -98,7 +96,6 @@ pub(crate) async fn send_with_retries(
         // A body that is a stream cannot be sent twice; such a request gets
         // exactly one attempt.
         let spare = request.try_clone();
-        let sent_token = bearer_of(&request);
         let result = http.execute(request).await;
 
         if let (Ok(response), Some(spare)) = (&result, &spare) {
@@ -108,7 +105,8 @@ pub(crate) async fn send_with_retries(
                 && tokens.can_refresh();
             if may_refresh {
                 refreshed = true;
-                match tokens.refresh_replacing(sent_token.as_deref()).await {
+                // The spare carries the token this attempt was sent with.
+                match tokens.refresh_replacing(bearer_of(spare).as_deref()).await {
                     Ok(token) => {
                         tracing::info!(target: "dployr::http", operation_id, %method, %path, attempt, "401, retrying with a refreshed token");
                         if let Some(mut again) = spare.try_clone() {
@@ -239,11 +237,18 @@ pub(crate) async fn read_bounded(
 
 /// Wraps the body so that reading more than `max` bytes fails instead of
 /// buffering an unbounded answer.
+// Runs on every successful call, so the parts are moved, not cloned.
 fn limit_body(response: Response, max: usize) -> Response {
-    let template = Template::of(&response);
-    let http: http::Response<reqwest::Body> = response.into();
-    let limited = http_body_util::Limited::new(http.into_body(), max);
-    template.with_body(reqwest::Body::wrap(limited))
+    use reqwest::ResponseBuilderExt as _;
+    // reqwest keeps the URL outside the `http` parts; it travels back in
+    // the extension its response builder sets.
+    let mut url_only = http::Response::builder().url(response.url().clone());
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    if let Some(url) = url_only.extensions_mut() {
+        parts.extensions.extend(std::mem::take(url));
+    }
+    let limited = http_body_util::Limited::new(body, max);
+    http::Response::from_parts(parts, reqwest::Body::wrap(limited)).into()
 }
 
 /// Everything of a response but its body, to rebuild it with another body.
