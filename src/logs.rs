@@ -3,16 +3,17 @@
 //! through [`crate::sse::Decoder`], into a [`LogStream`] of [`LogEvent`]s,
 //! with an idle timeout and optional resume.
 
+use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
+use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::Stream;
-use futures_util::StreamExt as _;
+use tokio::time::{Instant, Sleep};
 
 use crate::error::{Error, ErrorKind};
-use crate::sse::{Decoder, Event, Limits};
+use crate::sse::{ByteString, Decoder, Event, Limits};
 use crate::Client;
 
 /// The instance sends a heartbeat every 15 s; three missed ones mean the
@@ -23,8 +24,10 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LogEvent {
-    /// A log line (an SSE `data:` event).
-    Line(String),
+    /// A log line (an SSE `data:` event). It dereferences to `&str` and
+    /// displays as text; it shares the memory of the bytes it arrived in, so
+    /// convert it with `String::from` to keep it for long.
+    Line(ByteString),
     /// The stream is complete (`event: done`); nothing follows it.
     Done(String),
     /// An event type this version of the SDK does not know.
@@ -106,19 +109,15 @@ impl LogStreamBuilder {
     /// error answer (401, 404, ...) is returned here, decoded as for any call.
     pub async fn open(self) -> Result<LogStream, Error> {
         let body = connect(&self.client, &self.id, None).await?;
-        let state = State {
+        Ok(LogStream {
             decoder: Decoder::with_limits(self.limits),
             body,
+            idle: Box::pin(tokio::time::sleep(self.idle_timeout)),
+            idle_armed: false,
+            reconnecting: None,
             options: self,
             failed_attempts: 0,
             finished: false,
-        };
-        let events = futures_util::stream::unfold(state, |mut state| async move {
-            let item = state.next_item().await?;
-            Some((item, state))
-        });
-        Ok(LogStream {
-            events: Box::pin(events),
         })
     }
 }
@@ -161,13 +160,32 @@ impl Client {
 ///
 /// Ends after [`LogEvent::Done`] or after the first error. Dropping it closes
 /// the connection.
+// Polled by hand rather than built from an `async` block: a stream yields
+// hundreds of thousands of events per second, and a future per event cost
+// more than decoding the event.
 pub struct LogStream {
-    events: Pin<Box<dyn Stream<Item = Result<LogEvent, Error>> + Send>>,
+    options: LogStreamBuilder,
+    body: Body,
+    decoder: Decoder,
+    /// Fires when the body has been silent for the idle timeout.
+    idle: Pin<Box<Sleep>>,
+    /// Whether `idle` counts from the current wait; the clock starts when the
+    /// stream first waits for bytes, as a timeout around each read would.
+    idle_armed: bool,
+    /// Set while the connection is being replaced after a loss.
+    reconnecting: Option<Pin<Box<dyn Future<Output = Reconnected> + Send>>>,
+    /// Reconnects in a row that did not yield an event.
+    failed_attempts: u32,
+    finished: bool,
 }
 
 impl std::fmt::Debug for LogStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogStream").finish_non_exhaustive()
+        f.debug_struct("LogStream")
+            .field("id", &self.options.id)
+            .field("reconnecting", &self.reconnecting.is_some())
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
     }
 }
 
@@ -175,7 +193,68 @@ impl Stream for LogStream {
     type Item = Result<LogEvent, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        self.events.as_mut().poll_next(cx)
+        let this = &mut *self;
+        loop {
+            if this.finished {
+                return Poll::Ready(None);
+            }
+            if let Some(reconnecting) = &mut this.reconnecting {
+                let Reconnected {
+                    body,
+                    failed_attempts,
+                } = ready!(reconnecting.as_mut().poll(cx));
+                this.reconnecting = None;
+                this.failed_attempts = failed_attempts;
+                match body {
+                    Ok(body) => {
+                        this.body = body;
+                        this.decoder.restart();
+                        this.idle_armed = false;
+                    }
+                    Err(e) => {
+                        this.finished = true;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+            }
+            if let Some(event) = this.decoder.next_event() {
+                return Poll::Ready(Some(this.on_event(event)));
+            }
+            let lost = match this.body.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(bytes))) => {
+                    this.decoder.push_bytes(bytes);
+                    this.idle_armed = false;
+                    continue;
+                }
+                Poll::Ready(Some(Err(e))) => Error::from_reqwest(e),
+                Poll::Ready(None) => {
+                    this.decoder.finish();
+                    if let Some(event) = this.decoder.next_event() {
+                        return Poll::Ready(Some(this.on_event(event)));
+                    }
+                    Error::new(ErrorKind::Stream, "the log stream ended before `done`")
+                }
+                Poll::Pending => {
+                    if !this.idle_armed {
+                        let deadline = Instant::now() + this.options.idle_timeout;
+                        this.idle.as_mut().reset(deadline);
+                        this.idle_armed = true;
+                    }
+                    ready!(this.idle.as_mut().poll(cx));
+                    Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "no bytes on the log stream for {}s (the instance sends a heartbeat every 15s)",
+                            this.options.idle_timeout.as_secs_f32()
+                        ),
+                    )
+                }
+            };
+            // With resume on, the loop goes on to poll the reconnect.
+            if let Err(e) = this.on_lost(lost) {
+                return Poll::Ready(Some(Err(e)));
+            }
+        }
     }
 }
 
@@ -196,50 +275,13 @@ async fn connect(client: &Client, id: &str, last_event_id: Option<&str>) -> Resu
     Ok(response.into_inner_stream())
 }
 
-struct State {
-    options: LogStreamBuilder,
-    body: Body,
-    decoder: Decoder,
+/// What a reconnect attempt ends with.
+struct Reconnected {
+    body: Result<Body, Error>,
     failed_attempts: u32,
-    finished: bool,
 }
 
-impl State {
-    async fn next_item(&mut self) -> Option<Result<LogEvent, Error>> {
-        while !self.finished {
-            if let Some(event) = self.decoder.next_event() {
-                return Some(self.on_event(event));
-            }
-            let chunk = tokio::time::timeout(self.options.idle_timeout, self.body.next()).await;
-            let lost = match chunk {
-                Ok(Some(Ok(bytes))) => {
-                    self.decoder.push(&bytes);
-                    continue;
-                }
-                Ok(Some(Err(e))) => Error::from_reqwest(e),
-                Ok(None) => {
-                    self.decoder.finish();
-                    if let Some(event) = self.decoder.next_event() {
-                        return Some(self.on_event(event));
-                    }
-                    Error::new(ErrorKind::Stream, "the log stream ended before `done`")
-                }
-                Err(_) => Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "no bytes on the log stream for {}s (the instance sends a heartbeat every 15s)",
-                        self.options.idle_timeout.as_secs_f32()
-                    ),
-                ),
-            };
-            if let Err(e) = self.reconnect(lost).await {
-                self.finished = true;
-                return Some(Err(e));
-            }
-        }
-        None
-    }
-
+impl LogStream {
     fn on_event(
         &mut self,
         event: Result<Event, crate::sse::DecodeError>,
@@ -256,7 +298,7 @@ impl State {
             "message" => Ok(LogEvent::Line(event.data)),
             "done" => {
                 self.finished = true;
-                Ok(LogEvent::Done(event.data))
+                Ok(LogEvent::Done(event.data.into()))
             }
             "error" => {
                 self.finished = true;
@@ -270,50 +312,85 @@ impl State {
             }
             _ => Ok(LogEvent::Other {
                 event: event.event.into_owned(),
-                data: event.data,
-                id: event.id,
+                data: event.data.into(),
+                id: event.id.into(),
             }),
         }
     }
 
-    /// Replaces the connection after `lost`, or returns why it cannot.
-    async fn reconnect(&mut self, lost: Error) -> Result<(), Error> {
+    /// Starts replacing the connection after `lost`, or ends the stream with
+    /// it when resume is off.
+    fn on_lost(&mut self, lost: Error) -> Result<(), Error> {
         let Some(resume) = self.options.resume.clone() else {
+            self.finished = true;
             return Err(lost);
         };
-        loop {
-            if self.failed_attempts >= resume.max_attempts {
-                return Err(Error::new(
-                    ErrorKind::Stream,
-                    format!(
-                        "the log stream was lost and {} reconnects failed: {lost}",
-                        resume.max_attempts
-                    ),
-                ));
-            }
-            let wait = self.decoder.retry().unwrap_or_else(|| {
+        self.reconnecting = Some(Box::pin(reconnect(
+            self.options.client.clone(),
+            self.options.id.clone(),
+            resume,
+            lost,
+            Resumption {
+                last_event_id: self.decoder.last_event_id().to_string(),
+                retry: self.decoder.retry(),
+                failed_attempts: self.failed_attempts,
+            },
+        )));
+        Ok(())
+    }
+}
+
+/// Where a lost stream stood, for its reconnect.
+struct Resumption {
+    last_event_id: String,
+    retry: Option<Duration>,
+    failed_attempts: u32,
+}
+
+/// Waits and reconnects until a connection opens, the attempts run out or
+/// the instance answers with an error that retrying cannot fix.
+async fn reconnect(
+    client: Client,
+    id: String,
+    resume: Resume,
+    lost: Error,
+    from: Resumption,
+) -> Reconnected {
+    let mut failed_attempts = from.failed_attempts;
+    let body = loop {
+        if failed_attempts >= resume.max_attempts {
+            break Err(Error::new(
+                ErrorKind::Stream,
+                format!(
+                    "the log stream was lost and {} reconnects failed: {lost}",
+                    resume.max_attempts
+                ),
+            ));
+        }
+        let wait = from
+            .retry
+            .unwrap_or_else(|| {
                 resume
                     .delay
-                    .saturating_mul(2u32.saturating_pow(self.failed_attempts.min(30)))
-            });
-            self.failed_attempts += 1;
-            tracing::info!(
-                target: "dployr::logs",
-                attempt = self.failed_attempts,
-                wait_ms = wait.min(resume.max_delay).as_millis() as u64,
-                kind = ?lost.kind(), "log stream lost, reconnecting"
-            );
-            tokio::time::sleep(wait.min(resume.max_delay)).await;
-            let last = self.decoder.last_event_id().to_string();
-            match connect(&self.options.client, &self.options.id, Some(&last)).await {
-                Ok(body) => {
-                    self.body = body;
-                    self.decoder.restart();
-                    return Ok(());
-                }
-                Err(e) if e.is_retryable() || e.kind() == ErrorKind::Transport => continue,
-                Err(e) => return Err(e),
-            }
+                    .saturating_mul(2u32.saturating_pow(failed_attempts.min(30)))
+            })
+            .min(resume.max_delay);
+        failed_attempts += 1;
+        tracing::info!(
+            target: "dployr::logs",
+            attempt = failed_attempts,
+            wait_ms = wait.as_millis() as u64,
+            kind = ?lost.kind(), "log stream lost, reconnecting"
+        );
+        tokio::time::sleep(wait).await;
+        match connect(&client, &id, Some(&from.last_event_id)).await {
+            Ok(body) => break Ok(body),
+            Err(e) if e.is_retryable() || e.kind() == ErrorKind::Transport => continue,
+            Err(e) => break Err(e),
         }
+    };
+    Reconnected {
+        body,
+        failed_attempts,
     }
 }

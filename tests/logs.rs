@@ -301,3 +301,13 @@ async fn errors_never_show_the_token_from_the_url() {
     }
     assert!(!shown.contains(TOKEN), "{shown}");
 }
+
+#[test]
+fn a_log_stream_can_move_between_tasks_and_be_polled_in_place() {
+    fn assert_send_unpin_stream<S>()
+    where
+        S: futures::Stream<Item = Result<LogEvent, dployr::Error>> + Send + Unpin,
+    {
+    }
+    assert_send_unpin_stream::<dployr::LogStream>();
+}

@@ -2,7 +2,7 @@
 //! generated response types and the JWT `exp` reader. Whatever the input,
 //! decoding returns an error instead of panicking, and what decodes survives
 //! a round trip. (The SSE decoder's chunking properties live in
-//! `src/sse_tests.rs`.)
+//! `src/sse/decoder_tests.rs`.)
 //!
 //! Case counts follow `PROPTEST_CASES` when it is set (CI sets 256), else 256.
 

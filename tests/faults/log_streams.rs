@@ -125,7 +125,7 @@ async fn a_stream_dropped_three_times_delivers_every_line_once_in_order() {
         .collect();
 
     let mut want: Vec<LogEvent> = (1..=30)
-        .map(|n| LogEvent::Line(format!("line {n}")))
+        .map(|n| LogEvent::Line(format!("line {n}").into()))
         .collect();
     want.push(LogEvent::Done("all 30 lines".into()));
     assert_eq!(got, want);

@@ -31,7 +31,7 @@ async fn a_deployment_completes_and_its_service_can_be_patched_replaced_and_dele
         .await;
     let mut want: Vec<LogEvent> = expected_lines("web")
         .into_iter()
-        .map(LogEvent::Line)
+        .map(|line| LogEvent::Line(line.into()))
         .collect();
     want.push(LogEvent::Done("deployment web completed".into()));
     assert_eq!(events, want, "every line once, in order, then done");
@@ -135,7 +135,7 @@ async fn a_failed_deployment_ends_its_log_with_the_error_event() {
     let want: Vec<LogEvent> = expected_lines("broken")[..3]
         .iter()
         .cloned()
-        .map(LogEvent::Line)
+        .map(|line| LogEvent::Line(line.into()))
         .collect();
     assert_eq!(lines, want);
     let error = last.as_ref().unwrap_err();
@@ -215,7 +215,7 @@ async fn a_dropped_log_stream_resumes_without_losing_or_repeating_lines() {
         .await;
     let mut want: Vec<LogEvent> = expected_lines("flaky")
         .into_iter()
-        .map(LogEvent::Line)
+        .map(|line| LogEvent::Line(line.into()))
         .collect();
     want.push(LogEvent::Done("deployment flaky completed".into()));
     assert_eq!(events, want);

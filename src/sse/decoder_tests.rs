@@ -44,8 +44,8 @@ fn decode_all(chunks: &[&[u8]]) -> Vec<Event> {
 fn event(event: &str, data: &str, id: &str) -> Event {
     Event {
         event: Cow::Owned(event.to_owned()),
-        data: data.to_owned(),
-        id: id.to_owned(),
+        data: data.into(),
+        id: id.into(),
     }
 }
 
@@ -56,7 +56,7 @@ fn message(data: &str) -> Event {
 fn data_of(chunks: &[&[u8]]) -> Vec<String> {
     decode_all(chunks)
         .into_iter()
-        .map(|event| event.data)
+        .map(|event| event.data.into())
         .collect()
 }
 
@@ -100,7 +100,7 @@ fn id_persists_across_events_until_changed() {
     let ids: Vec<_> = outcome
         .events
         .iter()
-        .map(|event| event.as_ref().unwrap().id.as_str())
+        .map(|event| event.as_ref().unwrap().id.to_string())
         .collect();
     // A bare `id` line resets the ID to empty.
     assert_eq!(ids, ["7", "7", "", "9"]);
@@ -314,6 +314,28 @@ fn events_are_available_as_soon_as_dispatched() {
     assert_eq!(decoder.next_event(), None);
 }
 
+#[test]
+fn values_within_one_chunk_share_its_memory() {
+    let chunk = Bytes::from_static(b"id: 41\ndata: first\n\ndata: a\ndata: b\n\n");
+    let within = |text: &ByteString| {
+        let range = chunk.as_ptr_range();
+        range.contains(&text.as_ptr()) && text.as_bytes().as_ptr_range().end <= range.end
+    };
+    let mut decoder = Decoder::new();
+    decoder.push_bytes(chunk.clone());
+    let first = decoder.next_event().unwrap().unwrap();
+    assert_eq!((&*first.data, &*first.id), ("first", "41"));
+    assert!(within(&first.data) && within(&first.id));
+    // Joined lines are a new string, equal to the same stream pushed as a slice.
+    let joined = decoder.next_event().unwrap().unwrap();
+    assert_eq!(joined.data, "a\nb");
+    assert!(!within(&joined.data));
+    let mut copied = Decoder::new();
+    copied.push(&chunk);
+    assert_eq!(copied.next_event(), Some(Ok(first)));
+    assert_eq!(copied.next_event(), Some(Ok(joined)));
+}
+
 // Rule 7: end of input.
 
 #[test]
@@ -505,8 +527,8 @@ fn reference(bytes: &[u8]) -> Outcome {
                     } else {
                         event_type.into()
                     },
-                    data: mem::take(&mut data),
-                    id: id.clone(),
+                    data: mem::take(&mut data).into(),
+                    id: id.as_str().into(),
                 }));
             }
             data.clear();
@@ -576,8 +598,10 @@ proptest! {
             // Vec growth at most doubles, and never allocates fewer than 8 bytes.
             prop_assert!(decoder.partial.len() <= max_line);
             prop_assert!(decoder.partial.capacity() <= (2 * max_line).max(8));
-            prop_assert!(decoder.data.len() <= max_event + 1);
-            prop_assert!(decoder.data.capacity() <= (2 * (max_event + 1)).max(8));
+            prop_assert!(decoder.data.len() <= max_event);
+            if let Data::Joined(joined) = &decoder.data {
+                prop_assert!(joined.capacity() <= (2 * max_event).max(8));
+            }
             while let Some(event) = decoder.next_event() {
                 if let Ok(event) = event {
                     prop_assert!(event.data.len() <= max_event);

@@ -1,125 +1,16 @@
-//! Sans-IO decoder for `text/event-stream` bodies (server-sent events), such as
-//! dployr's deployment log streams: it turns raw bytes into [`Event`]s following
-//! the WHATWG HTML parsing rules, while transport and reconnection stay with the caller.
-//!
-//! ```
-//! use dployr::sse::Decoder;
-//!
-//! let mut decoder = Decoder::new();
-//! // Chunk boundaries may fall anywhere, even inside a line.
-//! decoder.push(b"data: cloning repository\n\n: heartbeat\n\nevent: done\ndata: stream ");
-//! decoder.push(b"completed\n\n");
-//! decoder.finish();
-//!
-//! let mut events = Vec::new();
-//! while let Some(event) = decoder.next_event() {
-//!     events.push(event?);
-//! }
-//! assert_eq!(events.len(), 2);
-//! assert!(events[0].is_message());
-//! assert_eq!(events[0].data, "cloning repository");
-//! assert_eq!(events[1].event, "done");
-//! assert_eq!(events[1].data, "stream completed");
-//! assert_eq!(decoder.comments_seen(), 1);
-//! # Ok::<(), dployr::sse::DecodeError>(())
-//! ```
+//! The [`Decoder`]: the WHATWG line and field rules over chunks of bytes.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::fmt;
 use std::mem;
 use std::time::Duration;
 
+use bytes::Bytes;
 use memchr::{memchr, memchr2, memrchr2};
 
-/// Default for [`Limits::max_line`]: 1 MiB.
-// Orders of magnitude above any log line or JSON payload dployr sends, yet a
-// hostile or broken server that never sends a newline cannot make a client
-// buffer more than this.
-pub const DEFAULT_MAX_LINE_BYTES: usize = 1024 * 1024;
-
-/// Default for [`Limits::max_event`]: 1 MiB.
-// Same reasoning as the line limit: generous for real events, while a stream
-// of `data:` lines with no blank line cannot grow one event without bound.
-pub const DEFAULT_MAX_EVENT_BYTES: usize = 1024 * 1024;
+use super::{ByteString, DecodeError, Event, Limits};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// Bounds on what a [`Decoder`] buffers, so memory stays bounded whatever the server sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Longest accepted line in bytes, line terminator excluded.
-    pub max_line: usize,
-    /// Largest accepted event data in bytes, as it would be dispatched
-    /// (all `data` values joined with `"\n"`, after UTF-8 repair).
-    pub max_event: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_line: DEFAULT_MAX_LINE_BYTES,
-            max_event: DEFAULT_MAX_EVENT_BYTES,
-        }
-    }
-}
-
-/// One dispatched server-sent event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// Event type: the value of the last `event` field, or `"message"` when
-    /// there was none (or it was empty). Compares directly with `&str`.
-    // A `Cow` so the default type costs no allocation: most events are plain
-    // messages, and a second allocation per event is measurable in throughput.
-    pub event: Cow<'static, str>,
-    /// The values of the event's `data` fields, joined with `"\n"`.
-    pub data: String,
-    /// The last event ID in force when the event was dispatched; empty if no
-    /// `id` field was seen yet or the last one was empty.
-    pub id: String,
-}
-
-impl Event {
-    /// Whether this is a default `"message"` event (no explicit type was given).
-    #[must_use]
-    pub fn is_message(&self) -> bool {
-        self.event == "message"
-    }
-}
-
-/// Why a [`Decoder`] stopped: the stream exceeded one of its [`Limits`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DecodeError {
-    /// A line was longer than [`Limits::max_line`] bytes.
-    LineTooLong {
-        /// The limit in force, in bytes.
-        limit: usize,
-    },
-    /// An event's data was larger than [`Limits::max_event`] bytes.
-    EventTooLarge {
-        /// The limit in force, in bytes.
-        limit: usize,
-    },
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::LineTooLong { limit } => write!(
-                f,
-                "server-sent event line exceeds the limit of {limit} bytes; \
-                 raise `Limits::max_line` and pass it to `Decoder::with_limits` to accept longer lines"
-            ),
-            DecodeError::EventTooLarge { limit } => write!(
-                f,
-                "server-sent event data exceeds the limit of {limit} bytes; \
-                 raise `Limits::max_event` and pass it to `Decoder::with_limits` to accept larger events"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for DecodeError {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Bom {
@@ -162,10 +53,13 @@ pub struct Decoder {
     skip_lf: bool,
     /// Start of a line whose terminator has not arrived yet.
     partial: Vec<u8>,
-    data: String,
+    data: Data,
     event_type: String,
-    id_buffer: String,
-    last_event_id: String,
+    /// An `id` field seen since the last dispatch. The standard's "last event
+    /// ID buffer" is this when set, and `last_event_id` otherwise; keeping the
+    /// two apart spares a copy and a comparison per event.
+    pending_id: Option<ByteString>,
+    last_event_id: ByteString,
     retry_ms: Option<u64>,
     comments: u64,
     ready: VecDeque<Event>,
@@ -193,10 +87,10 @@ impl Decoder {
             bom: Bom::Pending(0),
             skip_lf: false,
             partial: Vec::new(),
-            data: String::new(),
+            data: Data::Empty,
             event_type: String::new(),
-            id_buffer: String::new(),
-            last_event_id: String::new(),
+            pending_id: None,
+            last_event_id: ByteString::new(),
             retry_ms: None,
             comments: 0,
             ready: VecDeque::new(),
@@ -209,6 +103,15 @@ impl Decoder {
     ///
     /// Ignored after [`finish`](Decoder::finish) or after an error.
     pub fn push(&mut self, bytes: &[u8]) {
+        if self.state == State::Open {
+            self.push_bytes(Bytes::copy_from_slice(bytes));
+        }
+    }
+
+    /// Like [`push`](Decoder::push), for bytes already in a [`Bytes`] (as an
+    /// HTTP client hands them out): event data and ids that lie whole within
+    /// `bytes` are then shared with it instead of copied.
+    pub fn push_bytes(&mut self, bytes: Bytes) {
         if self.state != State::Open {
             return;
         }
@@ -277,7 +180,6 @@ impl Decoder {
             return;
         }
         self.release_buffers();
-        self.id_buffer.clone_from(&self.last_event_id);
         self.bom = Bom::Pending(0);
     }
 
@@ -287,10 +189,10 @@ impl Decoder {
         self.limits
     }
 
-    fn push_open(&mut self, mut bytes: &[u8]) -> Result<(), DecodeError> {
+    fn push_open(&mut self, mut bytes: Bytes) -> Result<(), DecodeError> {
         if let Bom::Pending(mut matched) = self.bom {
             loop {
-                let Some((&byte, rest)) = bytes.split_first() else {
+                let Some(&byte) = bytes.first() else {
                     self.bom = Bom::Pending(matched);
                     return Ok(());
                 };
@@ -299,11 +201,11 @@ impl Decoder {
                     // What looked like the start of a BOM is ordinary content
                     // of the first line; it holds no terminator, so it is just
                     // buffered.
-                    self.feed(&BOM[..matched])?;
+                    self.hold(&BOM[..matched])?;
                     break;
                 }
                 matched += 1;
-                bytes = rest;
+                bytes = bytes.slice(1..);
                 if matched == BOM.len() {
                     self.bom = Bom::Done;
                     break;
@@ -311,30 +213,29 @@ impl Decoder {
             }
         }
         if self.skip_lf {
-            if let Some((&first, rest)) = bytes.split_first() {
+            if let Some(&first) = bytes.first() {
                 self.skip_lf = false;
                 if first == b'\n' {
-                    bytes = rest;
+                    bytes = bytes.slice(1..);
                 }
             }
         }
-        self.feed(bytes)
+        self.feed(&bytes)
     }
 
-    fn feed(&mut self, input: &[u8]) -> Result<(), DecodeError> {
+    fn feed(&mut self, input: &Bytes) -> Result<(), DecodeError> {
         let mut pos = 0;
         if !self.partial.is_empty() {
             let Some(end) = memchr2(b'\n', b'\r', input) else {
                 return self.hold(input);
             };
             self.hold(&input[..end])?;
-            // Taken out so the line can be borrowed while `self` is mutated;
-            // put back afterwards to keep its allocation for the next tail.
-            let mut line = mem::take(&mut self.partial);
-            let result = self.process_line(&decode(&line));
-            line.clear();
-            self.partial = line;
-            result?;
+            // A line split across chunks is the one case that copies: its
+            // pieces are joined in `partial`, whose allocation is kept for the
+            // next one.
+            let line = ByteString::from(decode(&self.partial).into_owned());
+            self.partial.clear();
+            self.process_line(&line, &line)?;
             pos = self.after_terminator(input, end);
         }
         let Some(last) = memrchr2(b'\n', b'\r', &input[pos..]) else {
@@ -345,7 +246,7 @@ impl Decoder {
         // leaves out a character split by the chunk boundary): checking line
         // by line costs about a fifth of the throughput.
         let lines_end = pos + last + 1;
-        let mut text = "";
+        let mut text = ByteString::new();
         let mut text_start = pos;
         while pos < lines_end {
             // Blank lines end every event; spare them the search call.
@@ -363,12 +264,16 @@ impl Decoder {
             if end > text_start + text.len() {
                 // Only reached past invalid bytes: validation resumes at
                 // this line, so each byte is still checked about once.
-                text = valid_prefix(&input[pos..lines_end]);
+                text = valid_prefix(input.slice(pos..lines_end));
                 text_start = pos;
             }
             match text.get(pos - text_start..end - text_start) {
-                Some(line) => self.process_line(line)?,
-                None => self.process_line(&String::from_utf8_lossy(&input[pos..end]))?,
+                Some(line) => self.process_line(&text, line)?,
+                None => {
+                    let line =
+                        ByteString::from(String::from_utf8_lossy(&input[pos..end]).into_owned());
+                    self.process_line(&line, &line)?;
+                }
             }
             pos = self.after_terminator(input, end);
         }
@@ -398,7 +303,9 @@ impl Decoder {
         Ok(())
     }
 
-    fn process_line(&mut self, line: &str) -> Result<(), DecodeError> {
+    /// Handles one line; `line` lies within `source`, so values can be taken
+    /// from it as shared slices.
+    fn process_line(&mut self, source: &ByteString, line: &str) -> Result<(), DecodeError> {
         let Some(&first) = line.as_bytes().first() else {
             self.dispatch();
             return Ok(());
@@ -409,22 +316,21 @@ impl Decoder {
         }
         // `data` lines dominate real streams; recognise them without a search.
         if let Some(value) = line.strip_prefix("data:") {
-            return self.append_data(strip_space(value));
+            return self.append_data(source, strip_space(value));
         }
         let (field, value) = match memchr(b':', line.as_bytes()) {
             Some(colon) => (&line[..colon], strip_space(&line[colon + 1..])),
             None => (line, ""),
         };
         match field {
-            "data" => return self.append_data(value),
+            "data" => return self.append_data(source, value),
             "event" => {
                 self.event_type.clear();
                 self.event_type.push_str(value);
             }
             // A NUL could not be sent back in the `Last-Event-ID` header.
-            "id" if !value.contains('\0') => {
-                self.id_buffer.clear();
-                self.id_buffer.push_str(value);
+            "id" if memchr(0, value.as_bytes()).is_none() => {
+                self.pending_id = Some(source.slice_ref(value));
             }
             // Anything but plain digits (sign, unit, fraction) is ignored.
             "retry" if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) => {
@@ -440,37 +346,50 @@ impl Decoder {
         Ok(())
     }
 
-    fn append_data(&mut self, value: &str) -> Result<(), DecodeError> {
-        // A non-empty buffer already ends with the "\n" that will separate it
-        // from `value`, so this is the size the event would be dispatched with.
-        if self.data.len() + value.len() > self.limits.max_event {
+    fn append_data(&mut self, source: &ByteString, value: &str) -> Result<(), DecodeError> {
+        // The size the event would be dispatched with, "\n" separators included.
+        let size = match &self.data {
+            Data::Empty => value.len(),
+            Data::One(data) => data.len() + 1 + value.len(),
+            Data::Joined(data) => data.len() + 1 + value.len(),
+        };
+        if size > self.limits.max_event {
             return Err(DecodeError::EventTooLarge {
                 limit: self.limits.max_event,
             });
         }
-        if self.data.is_empty() {
-            // Most events have a single data line: size it exactly once.
-            self.data = String::with_capacity(value.len() + 1);
+        match &mut self.data {
+            // Most events have a single data line, which is kept as a slice.
+            Data::Empty => self.data = Data::One(source.slice_ref(value)),
+            Data::One(first) => {
+                let mut joined = String::with_capacity(size);
+                joined.push_str(first);
+                joined.push('\n');
+                joined.push_str(value);
+                self.data = Data::Joined(joined);
+            }
+            Data::Joined(joined) => {
+                joined.push('\n');
+                joined.push_str(value);
+            }
         }
-        self.data.push_str(value);
-        self.data.push('\n');
         Ok(())
     }
 
     fn dispatch(&mut self) {
         // The ID persists across events and is committed even when nothing is
         // dispatched, so an `id:`-only block still moves the resume point.
-        if self.last_event_id != self.id_buffer {
-            self.last_event_id.clone_from(&self.id_buffer);
+        if let Some(id) = self.pending_id.take() {
+            self.last_event_id = id;
         }
-        if self.data.is_empty() {
-            self.event_type.clear();
-            return;
-        }
-        let mut data = mem::take(&mut self.data);
-        // Drops the "\n" appended after the last value; unlike `pop`, this
-        // does not decode the character.
-        data.truncate(data.len() - 1);
+        let data = match mem::take(&mut self.data) {
+            Data::Empty => {
+                self.event_type.clear();
+                return;
+            }
+            Data::One(data) => data,
+            Data::Joined(data) => ByteString::from(data),
+        };
         let id = self.last_event_id.clone();
         let event = if self.event_type.is_empty() {
             Cow::Borrowed("message")
@@ -493,10 +412,34 @@ impl Decoder {
 
     fn release_buffers(&mut self) {
         self.partial = Vec::new();
-        self.data = String::new();
+        self.data = Data::Empty;
         self.event_type = String::new();
-        self.id_buffer = String::new();
+        self.pending_id = None;
         self.skip_lf = false;
+    }
+}
+
+/// The `data` values of the event being built.
+#[derive(Debug, Clone, Default)]
+enum Data {
+    /// No `data` field yet: a blank line dispatches nothing.
+    #[default]
+    Empty,
+    /// One value, shared with its chunk.
+    One(ByteString),
+    /// Several values, joined with "\n".
+    Joined(String),
+}
+
+impl Data {
+    /// Bytes held, as the event would be dispatched.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        match self {
+            Data::Empty => 0,
+            Data::One(data) => data.len(),
+            Data::Joined(data) => data.len(),
+        }
     }
 }
 
@@ -506,11 +449,11 @@ fn strip_space(value: &str) -> &str {
 }
 
 /// The longest prefix of `bytes` that is valid UTF-8.
-fn valid_prefix(bytes: &[u8]) -> &str {
-    match std::str::from_utf8(bytes) {
+fn valid_prefix(bytes: Bytes) -> ByteString {
+    match ByteString::try_from(bytes.clone()) {
         Ok(text) => text,
         // Checked a second time only on invalid input, where speed matters less.
-        Err(error) => std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default(),
+        Err(error) => ByteString::try_from(bytes.slice(..error.valid_up_to())).unwrap_or_default(),
     }
 }
 
@@ -528,5 +471,5 @@ fn decode(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 #[cfg(test)]
-#[path = "sse_tests.rs"]
+#[path = "decoder_tests.rs"]
 mod tests;
