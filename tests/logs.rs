@@ -175,6 +175,38 @@ async fn a_silent_stream_fails_with_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn the_idle_clock_starts_when_the_stream_waits_not_when_bytes_arrived() {
+    // Both lines arrive at once; the reader then takes 250 ms over the first,
+    // and `done` comes 400 ms after the lines. Measured from the arrival of
+    // the lines, the 300 ms idle timeout would have fired before `done`;
+    // measured from when the stream waits for bytes again, it must not.
+    let server = ScriptedServer::start(vec![vec![
+        sse_head(),
+        send("data: one\n\ndata: two\n\n"),
+        Step::Wait(Duration::from_millis(400)),
+        send("event: done\ndata: ok\n\n"),
+    ]])
+    .await;
+    let mut logs = client_for(&server.url)
+        .log_stream(DEPLOYMENT)
+        .idle_timeout(Duration::from_millis(300))
+        .open()
+        .await
+        .unwrap();
+    assert_eq!(
+        logs.next().await.unwrap().unwrap(),
+        LogEvent::Line("one".into())
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let rest = collect(logs).await;
+    let rest: Vec<LogEvent> = rest.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        rest,
+        [LogEvent::Line("two".into()), LogEvent::Done("ok".into())]
+    );
+}
+
+#[tokio::test]
 async fn a_stream_dropped_mid_event_fails_without_the_partial_event() {
     let server = ScriptedServer::start(vec![vec![
         sse_head(),
