@@ -30,14 +30,17 @@ enum State {
 
 /// Incremental, sans-IO decoder for a `text/event-stream` body.
 ///
-/// Feed bytes with [`push`](Decoder::push) as they arrive, call
+/// Feed bytes with [`push_bytes`](Decoder::push_bytes) (or
+/// [`push`](Decoder::push), which copies them) as they arrive, call
 /// [`finish`](Decoder::finish) at end of input, and drain dispatched events
 /// with [`next_event`](Decoder::next_event) until it returns `None`.
 ///
 /// Memory use does not depend on the stream's length: only the current
 /// incomplete line and event are kept, within [`Limits`], plus the events
-/// dispatched and not yet drained. Drain after each `push` so that queue stays
-/// proportional to one chunk.
+/// dispatched and not yet drained. Drain after each push so that queue stays
+/// proportional to one chunk. Values shared with a chunk (see [`Event`]) keep
+/// that chunk alive; the decoder itself holds on only to the chunks of the
+/// event being built and of the last event id.
 ///
 /// When a limit is exceeded the decoder fails for good: `next_event` first
 /// returns the events dispatched before the offending line, then the
