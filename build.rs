@@ -2,10 +2,18 @@
 //!
 //! Two files come out of one read of the spec:
 //! - `codegen.rs`: the progenitor client (builder style, merged tags), its
-//!   types deriving `schemars::JsonSchema`, formatted with prettyplease;
+//!   types deriving `schemars::JsonSchema`, formatted with prettyplease. One
+//!   pass over its syntax tree makes each generated `send` private and adds a
+//!   public `send` beside it that runs the call through `crate::call`, so
+//!   every operation returns `dployr::Error`;
 //! - `spec_facts.rs`: what the hand-written layer needs to know per operation
-//!   (is it public, its default timeout, the bounds of its query parameters),
-//!   so that no hand-kept list can drift from the spec.
+//!   (is it public, its default timeout, the bounds of its inputs, whether it
+//!   streams), one `static` per operation, so that no hand-kept list can
+//!   drift from the spec.
+//!
+//! Operations are named once, by progenitor: the facts are keyed by the name
+//! progenitor gives each operation, and a spec whose operations and facts do
+//! not match one to one fails the build.
 //!
 //! A spec that cannot be read fails the build with one message naming the
 //! file and the problem, not a panic backtrace.
@@ -15,7 +23,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use heck::ToSnakeCase;
+use heck::{ToShoutySnakeCase, ToSnakeCase};
 use openapiv3::{
     IntegerType, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind,
     Type,
@@ -26,6 +34,11 @@ const SPEC: &str = "openapi.yaml";
 
 /// The vendor extension that gives an operation its own default timeout.
 const TIMEOUT_EXTENSION: &str = "x-dployr-timeout-secs";
+
+/// The vendor extension that marks a query parameter as carrying the access
+/// token (the log stream's `token`): the request path fills it in and
+/// replaces it after a refresh, as it does the `Authorization` header.
+const CREDENTIAL_EXTENSION: &str = "x-dployr-credential";
 
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed={SPEC}");
@@ -49,8 +62,9 @@ fn generate() -> Result<(), String> {
     let spec: OpenAPI = serde_norway::from_str(&text)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
 
-    write(&out_dir.join("codegen.rs"), &client_code(&spec)?)?;
-    write(&out_dir.join("spec_facts.rs"), &spec_facts(&spec)?)?;
+    let facts = spec_facts(&spec)?;
+    write(&out_dir.join("codegen.rs"), &client_code(&spec, &facts)?)?;
+    write(&out_dir.join("spec_facts.rs"), &render_facts(&facts))?;
     Ok(())
 }
 
@@ -62,7 +76,7 @@ fn write(path: &Path, contents: &str) -> Result<(), String> {
     std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn client_code(spec: &OpenAPI) -> Result<String, String> {
+fn client_code(spec: &OpenAPI, facts: &Facts) -> Result<String, String> {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -70,7 +84,7 @@ fn client_code(spec: &OpenAPI) -> Result<String, String> {
         // The hand-written layer implements the hooks (auth, retries,
         // timeouts); `Expected` makes forgetting that a compile error.
         .with_hooks(HooksMode::Expected)
-        .with_inner_type(tokens("crate::client::Context")?)
+        .with_inner_type(tokens("crate::settings::Context")?)
         .with_derive("schemars::JsonSchema");
     // typify turns an integer with `minimum: 1` into `NonZeroU64`, which makes
     // `.limit(50)` fail to compile (an untyped literal is an i32). Bounded
@@ -106,8 +120,9 @@ fn client_code(spec: &OpenAPI) -> Result<String, String> {
             return Err(format!("progenitor failed on this spec: {reason}"));
         }
     };
-    let file = syn::parse2::<syn::File>(tokens)
+    let mut file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
+    sends::wrap(&mut file, facts)?;
     Ok(prettyplease::unparse(&file))
 }
 
@@ -200,22 +215,30 @@ fn integer_properties(schema: &Schema) -> Vec<(&str, &IntegerType)> {
 /// An integer that must stay within bounds: (name, minimum, maximum).
 type Bound = (String, Option<i64>, Option<i64>);
 
+/// Every operation's facts, by the name progenitor gives it.
+type Facts = BTreeMap<String, OperationFacts>;
+
 /// One operation, as the hand-written layer sees it.
 struct OperationFacts {
-    /// The name progenitor gives the operation in `OperationInfo`.
-    name: String,
+    /// The spec's operationId, e.g. `listServices`.
+    id: String,
     /// The path template, e.g. `/services/{serviceId}`.
     path: String,
     public: bool,
     timeout_secs: Option<u64>,
+    /// The success answer is `text/event-stream`: no body limit, no total
+    /// timeout, only a deadline for the headers.
+    streaming: bool,
+    /// The query parameter that carries the access token, if any.
+    credential_query: Option<String>,
     query_bounds: Vec<Bound>,
     /// Bounded integer properties of the JSON request body.
     body_bounds: Vec<Bound>,
 }
 
-fn spec_facts(spec: &OpenAPI) -> Result<String, String> {
+fn spec_facts(spec: &OpenAPI) -> Result<Facts, String> {
     let global_security_is_empty = spec.security.as_ref().is_none_or(|reqs| reqs.is_empty());
-    let mut facts: BTreeMap<String, OperationFacts> = BTreeMap::new();
+    let mut facts = Facts::new();
 
     for (path, method, op) in spec.operations() {
         let id = op
@@ -240,12 +263,30 @@ fn spec_facts(spec: &OpenAPI) -> Result<String, String> {
             _ => &[],
         };
         let mut query_bounds = Vec::new();
+        let mut credential_query = None;
         for parameter in path_parameters.iter().chain(&op.parameters) {
             let parameter = resolve_parameter(spec, parameter)?;
             if let Parameter::Query { parameter_data, .. } = parameter {
                 if let Some(int) = parameter_integer(parameter) {
                     if int.minimum.is_some() || int.maximum.is_some() {
                         query_bounds.push((parameter_data.name.clone(), int.minimum, int.maximum));
+                    }
+                }
+                match parameter_data.extensions.get(CREDENTIAL_EXTENSION) {
+                    None => {}
+                    Some(serde_json::Value::Bool(true)) if credential_query.is_none() => {
+                        credential_query = Some(parameter_data.name.clone());
+                    }
+                    Some(serde_json::Value::Bool(true)) => {
+                        return Err(format!(
+                            "{id}: only one query parameter may carry {CREDENTIAL_EXTENSION}"
+                        ))
+                    }
+                    Some(_) => {
+                        return Err(format!(
+                            "{id}: {CREDENTIAL_EXTENSION} on `{}` must be `true`",
+                            parameter_data.name
+                        ))
                     }
                 }
             }
@@ -260,74 +301,85 @@ fn spec_facts(spec: &OpenAPI) -> Result<String, String> {
             }
         }
 
+        let streaming = op
+            .responses
+            .responses
+            .values()
+            .any(|response| match response {
+                ReferenceOr::Item(response) => response.content.contains_key("text/event-stream"),
+                ReferenceOr::Reference { .. } => false,
+            });
+
+        // progenitor names a method after the operationId in snake case;
+        // `sends::wrap` checks this name against the one it generated.
         let previous = facts.insert(
-            id.clone(),
+            id.to_snake_case(),
             OperationFacts {
-                name: id.to_snake_case(),
+                id: id.clone(),
                 path: path.to_string(),
                 public,
                 timeout_secs,
+                streaming,
+                credential_query,
                 query_bounds,
                 body_bounds,
             },
         );
         if previous.is_some() {
-            return Err(format!("operationId {id} is used twice"));
+            return Err(format!(
+                "operationId {id} is used twice (or two operationIds differ only in case)"
+            ));
         }
     }
-    Ok(render_facts(&facts))
+    Ok(facts)
 }
 
-fn render_facts(facts: &BTreeMap<String, OperationFacts>) -> String {
-    let mut out = String::from(
-        "// Facts about each operation, generated from openapi.yaml by build.rs.\n\
-         // Operations are named as progenitor names them in `OperationInfo`.\n\n",
-    );
-    out.push_str(
-        "/// Every operation: (operationId in the spec, name in `OperationInfo`, path template).\n",
-    );
-    out.push_str("pub(crate) const OPERATIONS: &[(&str, &str, &str)] = &[\n");
-    for (id, f) in facts {
-        let _ = writeln!(out, "    ({id:?}, {:?}, {:?}),", f.name, f.path);
-    }
-    out.push_str("];\n\n");
-
-    out.push_str("/// The operations that are called without an access token.\n");
-    out.push_str("pub(crate) const PUBLIC_OPERATIONS: &[&str] = &[\n");
-    for f in facts.values().filter(|f| f.public) {
-        let _ = writeln!(out, "    {:?},", f.name);
-    }
-    out.push_str("];\n\n");
-
-    out.push_str("/// Operations whose default timeout differs from the client-wide one.\n");
-    out.push_str("pub(crate) const OPERATION_TIMEOUTS: &[(&str, u64)] = &[\n");
-    for f in facts.values() {
-        if let Some(secs) = f.timeout_secs {
-            let _ = writeln!(out, "    ({:?}, {secs}),", f.name);
-        }
-    }
-    out.push_str("];\n\n");
-
-    for (constant, what, pick) in [
-        (
-            "QUERY_BOUNDS",
-            "query parameter",
-            (|f: &OperationFacts| &f.query_bounds) as fn(&OperationFacts) -> &Vec<Bound>,
-        ),
-        ("BODY_BOUNDS", "JSON body property", |f| &f.body_bounds),
-    ] {
+fn render_facts(facts: &Facts) -> String {
+    let mut out =
+        String::from("// Facts about each operation, generated from openapi.yaml by build.rs.\n\n");
+    for (name, f) in facts {
+        let timeout = match f.timeout_secs {
+            Some(secs) => format!("Some(Duration::from_secs({secs}))"),
+            None => "None".to_string(),
+        };
+        let bounds = |bounds: &[Bound]| {
+            let items: Vec<String> = bounds
+                .iter()
+                .map(|(field, min, max)| {
+                    format!("Bound {{ field: {field:?}, min: {min:?}, max: {max:?} }}")
+                })
+                .collect();
+            format!("&[{}]", items.join(", "))
+        };
         let _ = writeln!(
             out,
-            "/// (operation, {what}, minimum, maximum) of bounded integers.\n\
-             pub(crate) const {constant}: &[(&str, &str, Option<i64>, Option<i64>)] = &["
+            "/// `{id}`: `{path}`.\n\
+             pub(crate) static {konst}: Operation = Operation {{\n    \
+                 id: {id:?},\n    \
+                 path: {path:?},\n    \
+                 public: {public},\n    \
+                 timeout: {timeout},\n    \
+                 streaming: {streaming},\n    \
+                 credential_query: {credential:?},\n    \
+                 query_bounds: {query},\n    \
+                 body_bounds: {body},\n\
+             }};\n",
+            id = f.id,
+            path = f.path,
+            konst = name.to_shouty_snake_case(),
+            public = f.public,
+            streaming = f.streaming,
+            credential = f.credential_query,
+            query = bounds(&f.query_bounds),
+            body = bounds(&f.body_bounds),
         );
-        for f in facts.values() {
-            for (name, min, max) in pick(f) {
-                let _ = writeln!(out, "    ({:?}, {name:?}, {min:?}, {max:?}),", f.name);
-            }
-        }
-        out.push_str("];\n\n");
     }
+    out.push_str("/// Every operation of the spec.\n#[cfg(test)]\n");
+    out.push_str("pub(crate) static OPERATIONS: &[&Operation] = &[\n");
+    for name in facts.keys() {
+        let _ = writeln!(out, "    &{},", name.to_shouty_snake_case());
+    }
+    out.push_str("];\n");
     out
 }
 
@@ -375,6 +427,137 @@ fn resolve_parameter<'a>(
                 Some(ReferenceOr::Item(p)) => Ok(p),
                 _ => Err(format!("parameter reference {reference} does not resolve")),
             }
+        }
+    }
+}
+
+/// The pass over progenitor's output that puts every call through code this
+/// crate owns: each builder's generated `send` becomes the private
+/// `send_generated`, and a public `send` beside it runs it inside
+/// `crate::call::generated`, which returns `dployr::Error`.
+mod sends {
+    use std::collections::BTreeSet;
+
+    use heck::ToShoutySnakeCase;
+    use syn::visit::Visit;
+    use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
+
+    use super::Facts;
+
+    pub(super) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
+        let builders = file
+            .items
+            .iter_mut()
+            .find_map(|item| match item {
+                Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+                _ => None,
+            })
+            .ok_or("progenitor's output has no `builder` module")?;
+        let mut wrapped = BTreeSet::new();
+        for item in &mut builders.1 {
+            let Item::Impl(block) = item else { continue };
+            let Some(at) = block
+                .items
+                .iter()
+                .position(|item| matches!(item, ImplItem::Fn(f) if f.sig.ident == "send"))
+            else {
+                continue;
+            };
+            let ImplItem::Fn(generated) = &mut block.items[at] else {
+                continue;
+            };
+            let name = operation_name(generated)?;
+            let facts_name = facts
+                .contains_key(&name)
+                .then(|| quote::format_ident!("{}", name.to_shouty_snake_case()))
+                .ok_or_else(|| {
+                    format!(
+                        "progenitor generated the operation `{name}`, which no operationId \
+                         of the spec names in snake case; rename the operationId"
+                    )
+                })?;
+            let success = success_type(&generated.sig.output).ok_or_else(|| {
+                format!("{name}: `send` does not return Result<ResponseValue<T>, _>")
+            })?;
+            let docs: Vec<syn::Attribute> = std::mem::take(&mut generated.attrs);
+            generated.sig.ident = quote::format_ident!("send_generated");
+            generated.vis = syn::Visibility::Inherited;
+            // The generated future is boxed: it holds the request, the
+            // answer and every hook's state (16-22 kB), and a caller that
+            // awaits several operations in one function would otherwise
+            // carry all of them inline.
+            let public: syn::ImplItemFn = parse_quote! {
+                #(#docs)*
+                ///
+                /// Fails with a [`crate::Error`]; its [`kind`](crate::Error::kind) says what
+                /// went wrong.
+                pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
+                    crate::call::generated(
+                        &crate::operations::#facts_name,
+                        Box::pin(self.send_generated()),
+                    )
+                    .await
+                }
+            };
+            block.items.insert(at, ImplItem::Fn(public));
+            wrapped.insert(name);
+        }
+        let missing: Vec<&String> = facts.keys().filter(|n| !wrapped.contains(*n)).collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "no generated operation is named {missing:?}; progenitor names operations \
+                 differently from their operationIds in snake case"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The name in the `OperationInfo` the generated `send` passes its hooks.
+    fn operation_name(send: &syn::ImplItemFn) -> Result<String, String> {
+        #[derive(Default)]
+        struct Find(Option<String>);
+        impl Visit<'_> for Find {
+            fn visit_field_value(&mut self, field: &syn::FieldValue) {
+                if let (syn::Member::Named(member), syn::Expr::Lit(lit)) =
+                    (&field.member, &field.expr)
+                {
+                    if let (true, syn::Lit::Str(s)) = (member == "operation_id", &lit.lit) {
+                        self.0 = Some(s.value());
+                    }
+                }
+                syn::visit::visit_field_value(self, field);
+            }
+        }
+        let mut find = Find::default();
+        find.visit_block(&send.block);
+        find.0
+            .ok_or_else(|| "a generated `send` names no operation_id".to_string())
+    }
+
+    /// `T` of `Result<ResponseValue<T>, _>`.
+    fn success_type(output: &ReturnType) -> Option<&Type> {
+        let ReturnType::Type(_, result) = output else {
+            return None;
+        };
+        first_type_argument(result, "Result")
+            .and_then(|response| first_type_argument(response, "ResponseValue"))
+    }
+
+    /// `A` of `Outer<A, ...>`.
+    fn first_type_argument<'a>(ty: &'a Type, outer: &str) -> Option<&'a Type> {
+        let Type::Path(path) = ty else {
+            return None;
+        };
+        let segment = path.path.segments.last()?;
+        if segment.ident != outer {
+            return None;
+        }
+        let PathArguments::AngleBracketed(args) = &segment.arguments else {
+            return None;
+        };
+        match args.args.first()? {
+            GenericArgument::Type(inner) => Some(inner),
+            _ => None,
         }
     }
 }

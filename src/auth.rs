@@ -70,10 +70,13 @@ pub struct TokenManager {
     shared: Arc<Shared>,
 }
 
+// The refresher and margin are set in place, on the state every clone
+// shares: a manager reached through `Client::tokens` or a clone of it is the
+// same manager, and setting a refresher there must reach the client.
 struct Shared {
     tokens: RwLock<State>,
-    refresher: Option<Refresher>,
-    margin: Duration,
+    refresher: RwLock<Option<Refresher>>,
+    margin: RwLock<Duration>,
     /// Held while a refresh runs, so concurrent requests share one refresh.
     refreshing: tokio::sync::Mutex<()>,
 }
@@ -96,8 +99,8 @@ impl fmt::Debug for TokenManager {
         f.debug_struct("TokenManager")
             .field("access", &Redacted(state.access.is_some()))
             .field("refresh", &Redacted(state.refresh.is_some()))
-            .field("refresher", &self.shared.refresher.is_some())
-            .field("margin", &self.shared.margin)
+            .field("refresher", &self.can_refresh())
+            .field("margin", &self.margin())
             .finish()
     }
 }
@@ -105,22 +108,19 @@ impl fmt::Debug for TokenManager {
 impl TokenManager {
     /// A manager with no tokens and no refresher.
     pub fn new() -> Self {
-        TokenManager::build(None, DEFAULT_REFRESH_MARGIN)
-    }
-
-    fn build(refresher: Option<Refresher>, margin: Duration) -> Self {
         TokenManager {
             shared: Arc::new(Shared {
                 tokens: RwLock::new(State::default()),
-                refresher,
-                margin,
+                refresher: RwLock::new(None),
+                margin: RwLock::new(DEFAULT_REFRESH_MARGIN),
                 refreshing: tokio::sync::Mutex::new(()),
             }),
         }
     }
 
-    /// Returns a manager that refreshes tokens with `refresher`, keeping the
-    /// tokens already set.
+    /// Refreshes tokens with `refresher` from now on, and returns the same
+    /// manager: every clone of it, and every client reading from it, uses
+    /// the refresher (see [`set_refresher`](TokenManager::set_refresher)).
     ///
     /// The refresher receives the refresh token and returns the new pair,
     /// typically by calling base. It runs when an access token (a JWT) is
@@ -140,15 +140,41 @@ impl TokenManager {
         Fut: Future<Output = Result<Tokens, E>> + Send + 'static,
         E: Into<BoxError>,
     {
+        self.set_refresher(refresher);
+        self
+    }
+
+    /// Refreshes tokens with `refresher` from now on, for every clone of
+    /// this manager and every client that reads from it, such as the one
+    /// [`create_dployr_client`](crate::create_dployr_client) returned.
+    ///
+    /// ```
+    /// let (client, tokens) = dployr::create_dployr_client("https://instance.example.com")?;
+    /// tokens.set_refresher(|refresh: String| async move {
+    ///     Ok::<_, std::io::Error>(dployr::Tokens { access: format!("new-{}", refresh.len()), refresh: None })
+    /// });
+    /// assert!(client.tokens().can_refresh());
+    /// # Ok::<(), dployr::Error>(())
+    /// ```
+    pub fn set_refresher<F, Fut, E>(&self, refresher: F)
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Tokens, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
         let refresher: Refresher = Arc::new(move |refresh_token| {
             let future = refresher(refresh_token);
             Box::pin(async move { future.await.map_err(Into::into) })
         });
-        self.rebuild(Some(refresher), self.shared.margin)
+        *self
+            .shared
+            .refresher
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(refresher);
     }
 
-    /// Returns a manager that refreshes this long before a JWT's `exp`
-    /// (default 30 seconds).
+    /// Refreshes this long before a JWT's `exp` (default 30 seconds), for
+    /// every clone of this manager; returns the same manager.
     ///
     /// ```
     /// use std::time::Duration;
@@ -156,18 +182,24 @@ impl TokenManager {
     /// # let _ = tokens;
     /// ```
     pub fn with_refresh_margin(self, margin: Duration) -> Self {
-        self.rebuild(self.shared.refresher.clone(), margin)
+        *self
+            .shared
+            .margin
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = margin;
+        self
     }
 
-    fn rebuild(&self, refresher: Option<Refresher>, margin: Duration) -> Self {
-        let next = TokenManager::build(refresher, margin);
-        {
-            let old = self.read();
-            let mut new = next.write();
-            new.access = old.access.clone();
-            new.refresh = old.refresh.clone();
-        }
-        next
+    fn margin(&self) -> Duration {
+        *self.shared.margin.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn refresher(&self) -> Option<Refresher> {
+        self.shared
+            .refresher
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Sets both tokens.
@@ -204,7 +236,11 @@ impl TokenManager {
 
     /// True when a refresher is configured.
     pub fn can_refresh(&self) -> bool {
-        self.shared.refresher.is_some()
+        self.shared
+            .refresher
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -233,7 +269,7 @@ impl TokenManager {
     /// Refreshes because `stale` was refused, unless another request already
     /// replaced it. Returns the token to retry with.
     pub(crate) async fn refresh_replacing(&self, stale: Option<&str>) -> Result<String, Error> {
-        let Some(refresher) = self.shared.refresher.clone() else {
+        let Some(refresher) = self.refresher() else {
             return Err(Error::new(ErrorKind::Auth, "no refresher is configured"));
         };
         let _turn = self.shared.refreshing.lock().await;
@@ -266,7 +302,7 @@ impl TokenManager {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs_f64();
-        exp - now <= self.shared.margin.as_secs_f64()
+        exp - now <= self.margin().as_secs_f64()
     }
 }
 
@@ -333,8 +369,13 @@ mod tests {
         assert!(tokens.expires_soon(&jwt(now() + 10.0)));
         assert!(!tokens.expires_soon(&jwt(now() + 3600.0)));
         assert!(!tokens.expires_soon("not-a-jwt"));
+        let clone = tokens.clone();
         let wide = tokens.with_refresh_margin(Duration::from_secs(7200));
         assert!(wide.expires_soon(&jwt(now() + 3600.0)));
+        assert!(
+            clone.expires_soon(&jwt(now() + 3600.0)),
+            "clones share the margin"
+        );
     }
 
     #[test]

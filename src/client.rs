@@ -1,29 +1,14 @@
 //! Making a [`Client`] ([`create_dployr_client`], [`Client::builder`],
-//! [`Client::from_env`]) and the settings every clone of it shares. The
-//! builder itself lives in [`crate::client_builder`].
-//!
-//! How each call runs through those settings (auth, checks, retries,
-//! timeouts) lives in [`crate::hooks`].
+//! [`Client::from_env`]) and what a clone of it may change for its own
+//! calls. The options live in [`crate::client_builder`]; what every clone
+//! shares, in [`crate::settings`].
 
-use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::TokenManager;
 use crate::client_builder::ClientBuilder;
 use crate::error::Error;
-use crate::retry::RetryConfig;
 use crate::Client;
-
-/// The timeout of a call, unless its operation or the caller says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long establishing a connection may take.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest answer body read for a JSON operation, so that a broken or
-/// hostile server cannot make the client buffer without bound.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
-/// The `User-Agent` this crate sends.
-pub const USER_AGENT: &str = concat!("dployr-rust/", env!("CARGO_PKG_VERSION"));
 
 /// Creates a client for the instance at `base_url` and the token manager it
 /// reads its tokens from.
@@ -43,51 +28,6 @@ pub fn create_dployr_client(base_url: &str) -> Result<(Client, TokenManager), Er
     let client = Client::builder(base_url).build()?;
     let tokens = client.tokens().clone();
     Ok((client, tokens))
-}
-
-/// State that every clone of a [`Client`] shares: its token manager, retry
-/// policy and timeouts. Made by [`ClientBuilder`]; `Debug` shows no token.
-#[derive(Clone)]
-pub struct Context {
-    pub(crate) settings: Arc<Settings>,
-    /// A per-call timeout set with [`Client::with_timeout`].
-    pub(crate) timeout_override: Option<Duration>,
-    /// Sent as `Last-Event-ID` when a log stream reconnects.
-    pub(crate) last_event_id: Option<String>,
-}
-
-pub(crate) struct Settings {
-    pub(crate) tokens: TokenManager,
-    pub(crate) retry: RetryConfig,
-    pub(crate) timeout: Duration,
-    pub(crate) max_response_bytes: usize,
-    pub(crate) log_idle_timeout: Duration,
-    /// The path of the base URL without its trailing `/` (often empty), which
-    /// every request path starts with.
-    pub(crate) base_path: String,
-}
-
-impl fmt::Debug for Context {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.settings;
-        f.debug_struct("Context")
-            .field("tokens", &s.tokens)
-            .field("retry", &s.retry)
-            .field("timeout", &self.timeout_override.unwrap_or(s.timeout))
-            .field("max_response_bytes", &s.max_response_bytes)
-            .field("log_idle_timeout", &s.log_idle_timeout)
-            .finish()
-    }
-}
-
-impl Context {
-    /// The timeout of one attempt of `operation`: the caller's override, else
-    /// the operation's own default from the spec, else the client's.
-    pub(crate) fn timeout_for(&self, operation: &str) -> Duration {
-        self.timeout_override
-            .or_else(|| crate::operations::default_timeout(operation))
-            .unwrap_or(self.settings.timeout)
-    }
 }
 
 impl Client {

@@ -2,18 +2,17 @@
 //! built, and [`Client::from_env`]'s reading of the environment.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
 
 use crate::auth::TokenManager;
-use crate::client::{
-    Context, Settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
-    USER_AGENT,
-};
 use crate::error::{Error, ErrorKind};
-use crate::retry::RetryConfig;
+use crate::retry::{Budget, RetryConfig};
+use crate::settings::{
+    Context, Settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, USER_AGENT,
+};
 use crate::Client;
 
 /// Configures and builds a [`Client`].
@@ -101,7 +100,7 @@ impl ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry: RetryConfig::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            log_idle_timeout: crate::logs::DEFAULT_IDLE_TIMEOUT,
+            log_idle_timeout: DEFAULT_IDLE_TIMEOUT,
             #[cfg(any(feature = "rustls", feature = "native-tls"))]
             root_certificates: Vec::new(),
             https_only_for_remote_hosts: false,
@@ -267,18 +266,15 @@ impl ClientBuilder {
             (None, Some(refresh)) => tokens.set_refresh_token(refresh),
             (None, None) => {}
         }
-        let context = Context {
-            settings: Arc::new(Settings {
-                tokens,
-                retry: self.retry,
-                timeout: self.timeout,
-                max_response_bytes: self.max_response_bytes,
-                log_idle_timeout: self.log_idle_timeout,
-                base_path: url.path().trim_end_matches('/').to_string(),
-            }),
-            timeout_override: None,
-            last_event_id: None,
-        };
+        let context = Context::new(Settings {
+            tokens,
+            budget: Budget::new(self.retry.budget),
+            retry: self.retry,
+            timeout: self.timeout,
+            max_response_bytes: self.max_response_bytes,
+            log_idle_timeout: self.log_idle_timeout,
+            base_path: url.path().trim_end_matches('/').to_string(),
+        });
         Ok(Client::new_with_client(base_url, http, context))
     }
 
@@ -379,22 +375,23 @@ mod tests {
         assert_eq!(built.tokens().access_token().as_deref(), Some("a"));
         assert_eq!(built.tokens().refresh_token().as_deref(), Some("r"));
         assert_eq!(
-            built.inner.timeout_for("list_services"),
+            built.inner.timeout_for(&crate::operations::LIST_SERVICES),
             Duration::from_secs(5)
         );
     }
 
     #[test]
     fn timeouts_follow_override_then_spec_then_client() {
+        use crate::operations::{LIST_SERVICES, RUN_SYSTEM_DOCTOR};
         let client = Client::builder("http://h").build().unwrap();
-        assert_eq!(client.inner.timeout_for("list_services"), DEFAULT_TIMEOUT);
+        assert_eq!(client.inner.timeout_for(&LIST_SERVICES), DEFAULT_TIMEOUT);
         assert_eq!(
-            client.inner.timeout_for("run_system_doctor"),
+            client.inner.timeout_for(&RUN_SYSTEM_DOCTOR),
             Duration::from_secs(600)
         );
         let quick = client.with_timeout(Duration::from_secs(2));
         assert_eq!(
-            quick.inner.timeout_for("run_system_doctor"),
+            quick.inner.timeout_for(&RUN_SYSTEM_DOCTOR),
             Duration::from_secs(2)
         );
     }

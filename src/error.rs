@@ -2,12 +2,10 @@
 //! answer, a transport failure, a rejected input, a failed refresh) becomes
 //! one, without ever carrying a token into a message.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 
 use crate::types::{ErrorResponse, FieldError};
@@ -19,8 +17,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// ```
 /// # async fn run(client: dployr::Client) {
-/// let answer = client.get_service().service_id("missing").send().await;
-/// match answer.map_err(dployr::Error::from) {
+/// match client.get_service().service_id("missing").send().await {
 ///     Err(e) if e.kind() == dployr::ErrorKind::NotFound => println!("no such service"),
 ///     Err(e) => eprintln!("{e}"),
 ///     Ok(service) => println!("{}", service.name),
@@ -66,8 +63,8 @@ pub enum ErrorKind {
 
 /// An error from the Dployr SDK.
 ///
-/// Every generated operation's error converts into it with `?`, and the
-/// hand-written layer returns it directly. [`kind`](Error::kind) says what
+/// Every operation's `send()`, [`raw`](crate::Client::raw) requests, log
+/// streams, pages and the client builder return it. [`kind`](Error::kind) says what
 /// happened; the accessors carry what the instance said. Its `Display` is one
 /// sentence meant for people, and never contains a token.
 ///
@@ -97,6 +94,10 @@ struct Details {
     retry_after: Option<Duration>,
     field: Option<String>,
     body_snippet: Option<String>,
+    /// The retry policy's answer for the request that failed so.
+    retryable: bool,
+    /// A retry was due, but the client's retry budget could not pay for it.
+    budget_spent: bool,
 }
 
 /// At most this many bytes of an undecodable body are kept, so an error never
@@ -119,6 +120,8 @@ impl Error {
                 retry_after: None,
                 field: None,
                 body_snippet: None,
+                retryable: false,
+                budget_spent: false,
             }),
             source: None,
         }
@@ -170,7 +173,7 @@ impl Error {
         e.details.fields = fields;
         e.details.request_id = header_text(headers, REQUEST_ID_HEADER);
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
-            e.details.retry_after = crate::retry::retry_after(headers);
+            e.details.retry_after = retry_after(headers);
         }
         e
     }
@@ -302,56 +305,130 @@ impl Error {
         self.details.body_snippet.as_deref()
     }
 
-    /// True when the same request may succeed later: 429, 502, 503, 504,
-    /// timeouts and connection failures.
+    /// True when the retry policy would try the same request again: for a
+    /// GET, 429, 502, 503 and 504 answers, timeouts and lost connections; for
+    /// any method, a connection that could not be established (see
+    /// [`RetryConfig`](crate::RetryConfig)). An error the client already
+    /// retried as often as it may still says `true`: waiting and calling
+    /// again may succeed.
     pub fn is_retryable(&self) -> bool {
-        match self.kind() {
-            ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::Connect => true,
-            ErrorKind::Server => self
-                .status()
-                .is_some_and(|s| crate::retry::is_retryable_status(s, false)),
-            _ => false,
-        }
+        self.details.retryable
+    }
+
+    /// True when the client did not retry this failure because its
+    /// [`RetryBudget`](crate::RetryBudget) was spent by other failures.
+    pub fn retry_budget_spent(&self) -> bool {
+        self.details.budget_spent
+    }
+
+    /// Records the retry policy's answer for this failure.
+    pub(crate) fn set_retryable(&mut self, retryable: bool) {
+        self.details.retryable = retryable;
+    }
+
+    /// Records that a retry was due but the retry budget was spent.
+    pub(crate) fn set_budget_spent(&mut self) {
+        self.details.budget_spent = true;
+    }
+
+    /// Gives a decode error the status of the answer it came with.
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.details.status.get_or_insert(status);
+        self
     }
 }
 
 impl fmt::Display for Details {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.kind, self.status) {
-            (ErrorKind::InvalidInput, _) => {
-                write!(f, "invalid input, nothing was sent: {}", self.message)?
+            (ErrorKind::InvalidInput, _) => write!(
+                f,
+                "invalid input, nothing was sent: {}",
+                OneLine(&self.message)
+            )?,
+            (ErrorKind::Config, _) => {
+                write!(f, "invalid configuration: {}", OneLine(&self.message))?
             }
-            (ErrorKind::Config, _) => write!(f, "invalid configuration: {}", self.message)?,
             (ErrorKind::Auth, _) => write!(
                 f,
                 "refreshing the access token failed ({}); set new tokens on the TokenManager",
-                self.message
+                OneLine(&self.message)
             )?,
             (_, Some(status)) if Some(self.message.as_str()) == status.canonical_reason() => {
                 write!(f, "the instance answered {status}")?
             }
-            (_, Some(status)) => write!(f, "the instance answered {status}: {}", self.message)?,
-            _ => f.write_str(&self.message)?,
+            (_, Some(status)) => write!(
+                f,
+                "the instance answered {status}: {}",
+                OneLine(&self.message)
+            )?,
+            _ => write!(f, "{}", OneLine(&self.message))?,
         }
         if !self.fields.is_empty() {
             f.write_str(" [")?;
             for (i, d) in self.fields.iter().enumerate() {
                 let sep = if i == 0 { "" } else { "; " };
-                write!(f, "{sep}{}: {}", d.field, d.message)?;
+                write!(f, "{sep}{}: {}", OneLine(&d.field), OneLine(&d.message))?;
             }
             f.write_str("]")?;
         }
         if let Some(code) = &self.code {
-            write!(f, " (code {code})")?;
+            write!(f, " (code {})", OneLine(code))?;
         }
         if let Some(wait) = self.retry_after {
             write!(f, " (retry after {}s)", wait.as_secs_f32())?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+            write!(f, " (request id {})", OneLine(id))?;
+        }
+        if self.budget_spent {
+            f.write_str(
+                "; not retried, because the client's retry budget is spent \
+                 (it refills as calls succeed)",
+            )?;
         }
         Ok(())
     }
+}
+
+/// For the bytes of [`Client::open_log_stream`](crate::Client::open_log_stream)'s
+/// raw body, whose chunks fail with reqwest's error: `?` turns it into a
+/// [`ErrorKind::Timeout`], [`ErrorKind::Transport`] or other kind, with any
+/// token in its URL redacted.
+impl From<reqwest::Error> for Error {
+    fn from(error: reqwest::Error) -> Self {
+        Error::from_reqwest(error)
+    }
+}
+
+/// Text from the instance, shown with each control character (a newline, a
+/// terminal escape) as a space, so an error always prints as one line.
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(char::is_control) {
+            f.write_str(&rest[..at])?;
+            f.write_str(" ")?;
+            let width = rest[at..].chars().next().map_or(1, char::len_utf8);
+            rest = &rest[at + width..];
+        }
+        f.write_str(rest)
+    }
+}
+
+/// `Retry-After` as a duration: delta seconds, or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn kind_of_status(status: StatusCode) -> ErrorKind {
@@ -415,80 +492,6 @@ pub(crate) fn redact_url(url: &mut reqwest::Url) {
     url.query_pairs_mut().clear().extend_pairs(pairs);
 }
 
-impl From<progenitor_client::Error<ErrorResponse>> for Error {
-    fn from(error: progenitor_client::Error<ErrorResponse>) -> Self {
-        use progenitor_client::Error as Gen;
-        match error {
-            Gen::InvalidRequest(message) | Gen::Custom(message) => handoff::take(&message)
-                .unwrap_or_else(|| Error::new(ErrorKind::InvalidInput, message)),
-            Gen::CommunicationError(e) | Gen::InvalidUpgrade(e) | Gen::ResponseBodyError(e) => {
-                Error::from_reqwest(e)
-            }
-            Gen::ErrorResponse(value) => handoff::take_from_headers(value.headers())
-                .unwrap_or_else(|| {
-                    Error::from_status(value.status(), value.headers(), Some(value.as_ref()))
-                }),
-            Gen::InvalidResponsePayload(body, e) => Error::decode(None, &body, e),
-            Gen::UnexpectedResponse(response) => handoff::take_from_headers(response.headers())
-                .unwrap_or_else(|| Error::from_status(response.status(), response.headers(), None)),
-        }
-    }
-}
-
-/// Carries a structured [`Error`] through the generated code, whose hooks
-/// can only fail with a string: the hook stores the error and fails with a
-/// marker; the `From` conversion above takes it back out. Bounded, so errors
-/// that are never converted cannot pile up; an evicted one still converts,
-/// from its message alone.
-pub(crate) mod handoff {
-    use super::*;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    const MARKER: &str = "\u{1}dployr-error#";
-    const CAPACITY: usize = 256;
-
-    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-    static PENDING: Mutex<VecDeque<(u64, Error)>> = Mutex::new(VecDeque::new());
-
-    /// Stores the error and returns the string the hook fails with.
-    pub(crate) fn put(error: Error) -> String {
-        let text = error.to_string();
-        let id = put_id(error);
-        format!("{MARKER}{id}#{text}")
-    }
-
-    /// Stores the error and returns its id, for [`take_from_headers`].
-    pub(crate) fn put_id(error: Error) -> u64 {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
-        if pending.len() == CAPACITY {
-            pending.pop_front();
-        }
-        pending.push_back((id, error));
-        id
-    }
-
-    fn take_id(id: u64) -> Option<Error> {
-        let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
-        let at = pending.iter().position(|(i, _)| *i == id)?;
-        pending.remove(at).map(|(_, e)| e)
-    }
-
-    /// The error `exec` attached to the answer it could not recover from.
-    pub(crate) fn take_from_headers(headers: &HeaderMap) -> Option<Error> {
-        let id = headers.get(crate::hooks::HANDOFF_HEADER)?.to_str().ok()?;
-        take_id(id.parse().ok()?)
-    }
-
-    /// The error stored for a marker string, if it is one.
-    pub(crate) fn take(text: &str) -> Option<Error> {
-        let rest = text.strip_prefix(MARKER)?;
-        let (id, message) = rest.split_once('#')?;
-        let id: u64 = id.parse().ok()?;
-        Some(take_id(id).unwrap_or_else(|| Error::new(ErrorKind::Auth, message)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,11 +522,29 @@ mod tests {
     }
 
     #[test]
-    fn handoff_returns_the_stored_error() {
-        let marker = handoff::put(Error::invalid_input("limit", "must be positive"));
-        let back = handoff::take(&marker).unwrap();
-        assert_eq!(back.kind(), ErrorKind::InvalidInput);
-        assert_eq!(back.field(), Some("limit"));
-        assert!(handoff::take("plain text").is_none());
+    fn display_is_one_line_whatever_the_instance_says() {
+        let headers = HeaderMap::new();
+        let body = br#"{"error":"bad\u0001thing\nhappened\ttoday"}"#;
+        let e = Error::from_answer(StatusCode::BAD_GATEWAY, &headers, body);
+        let shown = e.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.contains("bad thing happened today"), "{shown}");
+        assert_eq!(e.message(), "bad\u{1}thing\nhappened\ttoday");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        use reqwest::header::{HeaderValue, RETRY_AFTER};
+        use std::time::SystemTime;
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = SystemTime::now() + Duration::from_secs(120);
+        let date = httpdate::fmt_http_date(later);
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
     }
 }

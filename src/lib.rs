@@ -27,41 +27,62 @@
 //! | [`sse`] | a sans-IO server-sent events decoder |
 //! | [`logs`] | typed, resumable log streams |
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
-//! | [`retry`] | [`RetryConfig`] |
-//! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
+//! | [`retry`] | [`RetryConfig`] and the [`RetryBudget`] |
+//! | [`testing`](crate#testing) | `LocalInstance`, an in-process instance for tests (feature `testing`) |
+//!
+//! Every call runs in a `dployr.request` [`tracing`](https://docs.rs/tracing)
+//! span at INFO, with the operation, method, path, status, retries and
+//! request id as fields; retries and refreshes are events inside it.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod auth;
+// What users call.
 mod client;
 mod client_builder;
-pub mod error;
-mod generated;
-mod hooks;
 pub mod logs;
-mod open_values;
-mod operations;
 mod pages;
 mod raw;
+
+// The request path: one call, its hooks, and sending its request.
+mod call;
+mod hooks;
+mod send;
+
+// Policies and the settings every clone of a client shares.
+pub mod auth;
+mod operations;
 pub mod retry;
-pub mod sse;
-#[cfg(feature = "testing")]
-pub mod testing;
+mod settings;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 mod tls;
 
+// Leaves: the error type and the SSE decoder.
+pub mod error;
+pub mod sse;
+
+// The generated client and types, and conveniences on them.
+mod generated;
+mod open_values;
+
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
 pub use auth::{TokenManager, Tokens};
-pub use client::{
-    create_dployr_client, Context, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, USER_AGENT,
-};
+pub use client::create_dployr_client;
 pub use client_builder::ClientBuilder;
 pub use error::{Error, ErrorKind};
 pub use generated::{types, ByteStream, Client, ResponseValue};
 pub use logs::{LogEvent, LogStream, LogStreamBuilder, Resume};
 pub use pages::{Pages, MAX_PAGE_SIZE};
 pub use raw::{RawRequest, RawResponse};
-pub use retry::RetryConfig;
+/// The HTTP method a [`Client::raw`] request takes (re-exported from `reqwest`).
+pub use reqwest::Method;
+pub use retry::{RetryBudget, RetryConfig};
+pub use settings::{
+    Context, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
+};
 
 /// The generated builders, one per operation (what `client.list_services()`
 /// and the other operation methods return).

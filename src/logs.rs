@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
@@ -13,12 +14,12 @@ use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
 use crate::error::{Error, ErrorKind};
+use crate::retry::RetryConfig;
+use crate::settings::StreamOpen;
 use crate::sse::{ByteString, Decoder, Event, Limits};
 use crate::Client;
 
-/// The instance sends a heartbeat every 15 s; three missed ones mean the
-/// stream is dead even if the connection looks open.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+pub use crate::settings::DEFAULT_IDLE_TIMEOUT;
 
 /// One event of a log stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,13 +75,14 @@ impl Default for Resume {
 }
 
 /// Options for a log stream; made by [`Client::log_stream`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use = "nothing is opened until `open` is awaited"]
 pub struct LogStreamBuilder {
     client: Client,
     id: String,
     resume: Option<Resume>,
     idle_timeout: Duration,
+    open_timeout: Option<Duration>,
     limits: Limits,
 }
 
@@ -99,6 +101,14 @@ impl LogStreamBuilder {
         self
     }
 
+    /// Fails with [`ErrorKind::Timeout`] when opening (or, with resume,
+    /// reopening) the stream gets no answer headers for this long (default:
+    /// the client's per-attempt timeout, 30 s unless configured).
+    pub fn open_timeout(mut self, timeout: Duration) -> Self {
+        self.open_timeout = Some(timeout);
+        self
+    }
+
     /// Bounds on one line and one event (default 1 MiB each).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -108,7 +118,7 @@ impl LogStreamBuilder {
     /// Opens the stream; returns once the instance's headers arrive. An
     /// error answer (401, 404, ...) is returned here, decoded as for any call.
     pub async fn open(self) -> Result<LogStream, Error> {
-        let body = connect(&self.client, &self.id, None).await?;
+        let body = connect(&self.client, &self.id, self.stream_open(None, None)).await?;
         Ok(LogStream {
             decoder: Decoder::with_limits(self.limits),
             body,
@@ -151,6 +161,7 @@ impl Client {
             id: id.into(),
             resume: None,
             idle_timeout: self.inner.settings.log_idle_timeout,
+            open_timeout: None,
             limits: Limits::default(),
         }
     }
@@ -260,7 +271,21 @@ impl Stream for LogStream {
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>;
 
-async fn connect(client: &Client, id: &str, last_event_id: Option<&str>) -> Result<Body, Error> {
+impl LogStreamBuilder {
+    /// What the request path needs to open this stream.
+    fn stream_open(&self, last_event_id: Option<String>, retry: Option<RetryConfig>) -> StreamOpen {
+        StreamOpen {
+            last_event_id,
+            header_timeout: self.open_timeout,
+            retry,
+        }
+    }
+}
+
+/// Opens the stream through the generated `openLogStream`; the request path
+/// fills in the token (header and query), the headers' deadline and
+/// `Last-Event-ID`, and retries as `open` says.
+async fn connect(client: &Client, id: &str, open: StreamOpen) -> Result<Body, Error> {
     let token = client.tokens().token_for_request().await?.ok_or_else(|| {
         Error::new(
             ErrorKind::Unauthorized,
@@ -268,9 +293,7 @@ async fn connect(client: &Client, id: &str, last_event_id: Option<&str>) -> Resu
         )
     })?;
     let mut client = client.clone();
-    client.inner.last_event_id = last_event_id
-        .filter(|id| !id.is_empty())
-        .map(str::to_string);
+    client.inner.stream = Some(Arc::new(open));
     let response = client.open_log_stream().id(id).token(token).send().await?;
     Ok(response.into_inner_stream())
 }
@@ -325,13 +348,17 @@ impl LogStream {
             self.finished = true;
             return Err(lost);
         };
+        let last_event_id = Some(self.decoder.last_event_id())
+            .filter(|id| !id.is_empty())
+            .map(str::to_string);
         self.reconnecting = Some(Box::pin(reconnect(
-            self.options.client.clone(),
-            self.options.id.clone(),
-            resume,
+            ReconnectWith {
+                builder: self.options.clone(),
+                resume,
+            },
             lost,
             Resumption {
-                last_event_id: self.decoder.last_event_id().to_string(),
+                last_event_id,
                 retry: self.decoder.retry(),
                 failed_attempts: self.failed_attempts,
             },
@@ -342,55 +369,68 @@ impl LogStream {
 
 /// Where a lost stream stood, for its reconnect.
 struct Resumption {
-    last_event_id: String,
+    last_event_id: Option<String>,
     retry: Option<Duration>,
     failed_attempts: u32,
 }
 
-/// Waits and reconnects until a connection opens, the attempts run out or
-/// the instance answers with an error that retrying cannot fix.
-async fn reconnect(
-    client: Client,
-    id: String,
+/// The stream's options, for its reconnect.
+struct ReconnectWith {
+    builder: LogStreamBuilder,
     resume: Resume,
-    lost: Error,
-    from: Resumption,
-) -> Reconnected {
-    let mut failed_attempts = from.failed_attempts;
-    let body = loop {
-        if failed_attempts >= resume.max_attempts {
-            break Err(Error::new(
-                ErrorKind::Stream,
-                format!(
-                    "the log stream was lost and {} reconnects failed: {lost}",
-                    resume.max_attempts
-                ),
-            ));
-        }
-        let wait = from
-            .retry
-            .unwrap_or_else(|| {
-                resume
-                    .delay
-                    .saturating_mul(2u32.saturating_pow(failed_attempts.min(30)))
-            })
-            .min(resume.max_delay);
-        failed_attempts += 1;
-        tracing::info!(
-            target: "dployr::logs",
-            attempt = failed_attempts,
-            wait_ms = wait.as_millis() as u64,
-            kind = ?lost.kind(), "log stream lost, reconnecting"
-        );
-        tokio::time::sleep(wait).await;
-        match connect(&client, &id, Some(&from.last_event_id)).await {
-            Ok(body) => break Ok(body),
-            Err(e) if e.is_retryable() || e.kind() == ErrorKind::Transport => continue,
-            Err(e) => break Err(e),
-        }
+}
+
+/// Waits, then reopens the stream. The retry policy decides, as for any
+/// call, which failures of the reopen are tried again and how long to wait;
+/// `Resume` sets how many attempts and waits it may use.
+async fn reconnect(options: ReconnectWith, lost: Error, from: Resumption) -> Reconnected {
+    let ReconnectWith { builder, resume } = options;
+    let left = resume.max_attempts.saturating_sub(from.failed_attempts);
+    if left == 0 {
+        return Reconnected {
+            body: Err(gave_up(&lost, &resume, None)),
+            failed_attempts: from.failed_attempts,
+        };
+    }
+    let client_retry = &builder.client.inner.settings.retry;
+    let retry = RetryConfig {
+        max_retries: left - 1,
+        backoff_base: resume.delay,
+        backoff_max: resume.max_delay,
+        ..client_retry.clone()
+    };
+    let wait = retry.backoff(from.failed_attempts, from.retry);
+    tracing::info!(
+        target: "dployr::logs",
+        attempts_left = left,
+        wait_ms = wait.as_millis() as u64,
+        kind = ?lost.kind(), "log stream lost, reconnecting"
+    );
+    tokio::time::sleep(wait).await;
+    let open = builder.stream_open(from.last_event_id, Some(retry));
+    let body = match connect(&builder.client, &builder.id, open).await {
+        Ok(body) => Ok(body),
+        Err(e) if e.is_retryable() => Err(gave_up(&lost, &resume, Some(e))),
+        Err(e) => Err(e),
     };
     Reconnected {
         body,
-        failed_attempts,
+        // Counts until the new connection yields an event.
+        failed_attempts: from.failed_attempts + 1,
+    }
+}
+
+/// The stream was lost and reopening it kept failing.
+fn gave_up(lost: &Error, resume: &Resume, last: Option<Error>) -> Error {
+    let error = Error::new(
+        ErrorKind::Stream,
+        format!(
+            "the log stream was lost and reopening it failed ({} reconnects allowed): {lost}",
+            resume.max_attempts
+        ),
+    );
+    match last {
+        Some(last) => error.with_source(last),
+        None => error,
     }
 }

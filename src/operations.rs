@@ -1,47 +1,74 @@
 //! What `openapi.yaml` says about each operation beyond its types: whether
-//! it needs a token, its default timeout, and the bounds of its inputs, with
-//! the checks that enforce those bounds before a request is sent.
+//! it needs a token, its default timeout, whether it streams, and the bounds
+//! of its inputs, with the checks that enforce those bounds before a request
+//! is sent.
 //!
-//! The tables come from `build.rs`, so they change exactly when the spec does.
+//! One `static` [`Operation`] per operation comes from `build.rs`, so the
+//! facts change exactly when the spec does; each generated `send` hands its
+//! own to the call, so nothing is looked up by name on the request path.
 
 use std::time::Duration;
 
 include!(concat!(env!("OUT_DIR"), "/spec_facts.rs"));
 
-/// The operation that opens a log stream: no total timeout, never retried
-/// by the generic loop (the log stream has its own resume logic).
-pub(crate) const LOG_STREAM: &str = "open_log_stream";
-
-/// True when the spec lets the operation be called without a token.
-pub(crate) fn is_public(operation: &str) -> bool {
-    PUBLIC_OPERATIONS.contains(&operation)
+/// What the request path needs to know about one operation.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    /// The spec's operationId, e.g. `listServices`.
+    pub(crate) id: &'static str,
+    /// The path template, e.g. `/services/{serviceId}`; empty for raw calls.
+    pub(crate) path: &'static str,
+    /// Called without an access token (`security: []`).
+    pub(crate) public: bool,
+    /// Its own default timeout (`x-dployr-timeout-secs`).
+    pub(crate) timeout: Option<Duration>,
+    /// The success answer is an event stream: it has no body limit and no
+    /// total timeout, only a deadline for its headers.
+    pub(crate) streaming: bool,
+    /// The query parameter that carries the access token
+    /// (`x-dployr-credential`).
+    pub(crate) credential_query: Option<&'static str>,
+    pub(crate) query_bounds: &'static [Bound],
+    /// Bounded integer properties of the JSON request body.
+    pub(crate) body_bounds: &'static [Bound],
 }
 
-/// The operation's own default timeout, when the spec gives one.
-pub(crate) fn default_timeout(operation: &str) -> Option<Duration> {
-    OPERATION_TIMEOUTS
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map(|(_, secs)| Duration::from_secs(*secs))
+/// An integer input with limits.
+#[derive(Debug)]
+pub(crate) struct Bound {
+    pub(crate) field: &'static str,
+    pub(crate) min: Option<i64>,
+    pub(crate) max: Option<i64>,
 }
 
-/// The spec's operationId of an operation named as in `OperationInfo`.
-pub(crate) fn operation_id(operation: &str) -> &str {
-    OPERATIONS
-        .iter()
-        .find(|(_, name, _)| *name == operation)
-        .map_or(operation, |(id, ..)| id)
-}
+/// A request made with [`Client::raw`](crate::Client::raw): a path the spec
+/// does not describe, so nothing about it is known beyond that it needs a
+/// token.
+pub(crate) static RAW: Operation = Operation {
+    id: "raw",
+    path: "",
+    public: false,
+    timeout: None,
+    streaming: false,
+    credential_query: None,
+    query_bounds: &[],
+    body_bounds: &[],
+};
 
 /// Checks that the request's path is the operation's template filled in.
 ///
 /// The URL parser resolves `.` and `..` segments, so a path parameter of
 /// `..` would otherwise send `DELETE /services/..` as `DELETE /`: a different
 /// resource. Such a request no longer matches its template and is refused.
-pub(crate) fn check_path(operation: &str, base_path: &str, path: &str) -> Result<(), Violation> {
-    let Some((_, _, template)) = OPERATIONS.iter().find(|(_, name, _)| *name == operation) else {
+pub(crate) fn check_path(
+    operation: &Operation,
+    base_path: &str,
+    path: &str,
+) -> Result<(), Violation> {
+    let template = operation.path;
+    if template.is_empty() {
         return Ok(());
-    };
+    }
     let base = base_path.trim_end_matches('/');
     let parameter = || {
         template
@@ -77,61 +104,48 @@ pub(crate) fn check_path(operation: &str, base_path: &str, path: &str) -> Result
 pub(crate) type Violation = (String, String);
 
 /// Checks the request's bounded query parameters and JSON body properties.
-pub(crate) fn check_request(operation: &str, request: &reqwest::Request) -> Result<(), Violation> {
-    let query_bounds = bounds_of(QUERY_BOUNDS, operation);
-    if query_bounds.clone().next().is_some() {
+pub(crate) fn check_request(
+    operation: &Operation,
+    request: &reqwest::Request,
+) -> Result<(), Violation> {
+    if !operation.query_bounds.is_empty() {
         for (name, value) in request.url().query_pairs() {
-            if let Some((_, min, max)) = query_bounds.clone().find(|(field, ..)| *field == name) {
+            if let Some(bound) = operation.query_bounds.iter().find(|b| b.field == name) {
                 let number = value.parse::<i64>().map_err(|_| {
                     (
                         name.to_string(),
                         format!("must be a whole number, got `{value}`"),
                     )
                 })?;
-                check_bound(&name, number, min, max)?;
+                check_bound(bound, number)?;
             }
         }
     }
 
-    let body_bounds = bounds_of(BODY_BOUNDS, operation);
-    if body_bounds.clone().next().is_some() {
+    if !operation.body_bounds.is_empty() {
         let body = request.body().and_then(reqwest::Body::as_bytes);
         let Some(Ok(serde_json::Value::Object(object))) =
             body.map(serde_json::from_slice::<serde_json::Value>)
         else {
             return Ok(());
         };
-        for (name, min, max) in body_bounds {
-            if let Some(value) = object.get(name) {
+        for bound in operation.body_bounds {
+            if let Some(value) = object.get(bound.field) {
                 let number = value.as_i64().ok_or_else(|| {
                     (
-                        name.to_string(),
+                        bound.field.to_string(),
                         format!("must be a whole number, got {value}"),
                     )
                 })?;
-                check_bound(name, number, min, max)?;
+                check_bound(bound, number)?;
             }
         }
     }
     Ok(())
 }
 
-fn bounds_of<'a>(
-    table: &'a [(&'a str, &'a str, Option<i64>, Option<i64>)],
-    operation: &'a str,
-) -> impl Iterator<Item = (&'a str, Option<i64>, Option<i64>)> + Clone + 'a {
-    table
-        .iter()
-        .filter(move |(op, ..)| *op == operation)
-        .map(|(_, field, min, max)| (*field, *min, *max))
-}
-
-fn check_bound(
-    field: &str,
-    value: i64,
-    min: Option<i64>,
-    max: Option<i64>,
-) -> Result<(), Violation> {
+fn check_bound(bound: &Bound, value: i64) -> Result<(), Violation> {
+    let Bound { field, min, max } = *bound;
     let fits = min.is_none_or(|m| value >= m) && max.is_none_or(|m| value <= m);
     if fits {
         return Ok(());
@@ -155,44 +169,51 @@ mod tests {
 
     #[test]
     fn paths_must_fill_their_templates() {
-        assert!(check_path("get_service", "", "/services/a%2Fb").is_ok());
-        assert!(check_path("get_service", "/prefix", "/prefix/services/x").is_ok());
-        let (field, _) = check_path("delete_service", "", "/services/").unwrap_err();
+        assert!(check_path(&GET_SERVICE, "", "/services/a%2Fb").is_ok());
+        assert!(check_path(&GET_SERVICE, "/prefix", "/prefix/services/x").is_ok());
+        let (field, _) = check_path(&DELETE_SERVICE, "", "/services/").unwrap_err();
         assert_eq!(field, "serviceId");
-        assert!(check_path("delete_service", "", "/").is_err());
-        assert!(check_path("delete_service", "/prefix", "/services/x").is_err());
-        assert!(check_path("list_services", "", "/services").is_ok());
+        assert!(check_path(&DELETE_SERVICE, "", "/").is_err());
+        assert!(check_path(&DELETE_SERVICE, "/prefix", "/services/x").is_err());
+        assert!(check_path(&LIST_SERVICES, "", "/services").is_ok());
+        assert!(check_path(&RAW, "", "/anything/..").is_ok());
     }
 
     #[test]
     fn the_spec_marks_only_register_instance_public() {
-        assert_eq!(PUBLIC_OPERATIONS, &["register_instance"]);
-        assert!(!is_public("list_services"));
+        let public: Vec<&str> = OPERATIONS
+            .iter()
+            .filter(|op| op.public)
+            .map(|op| op.id)
+            .collect();
+        assert_eq!(public, ["registerInstance"]);
+    }
+
+    #[test]
+    fn only_the_log_stream_streams_and_carries_a_credential() {
+        for op in OPERATIONS {
+            assert_eq!(op.streaming, op.id == "openLogStream", "{}", op.id);
+        }
+        assert_eq!(OPEN_LOG_STREAM.credential_query, Some("token"));
     }
 
     #[test]
     fn long_running_operations_have_their_own_timeout() {
-        assert_eq!(
-            default_timeout("run_system_doctor"),
-            Some(Duration::from_secs(600))
-        );
-        assert_eq!(
-            default_timeout("install_system"),
-            Some(Duration::from_secs(600))
-        );
-        assert_eq!(default_timeout("list_services"), None);
+        assert_eq!(RUN_SYSTEM_DOCTOR.timeout, Some(Duration::from_secs(600)));
+        assert_eq!(INSTALL_SYSTEM.timeout, Some(Duration::from_secs(600)));
+        assert_eq!(LIST_SERVICES.timeout, None);
     }
 
     #[test]
     fn query_bounds_come_from_the_spec() {
         let ok = get("http://h/services?limit=100&offset=0");
-        assert!(check_request("list_services", &ok).is_ok());
+        assert!(check_request(&LIST_SERVICES, &ok).is_ok());
         let (field, why) =
-            check_request("list_services", &get("http://h/services?limit=0")).unwrap_err();
+            check_request(&LIST_SERVICES, &get("http://h/services?limit=0")).unwrap_err();
         assert_eq!(field, "limit");
         assert!(why.contains("between 1 and 100"), "{why}");
         let (field, _) =
-            check_request("list_deployments", &get("http://h/d?limit=5&offset=-1")).unwrap_err();
+            check_request(&LIST_DEPLOYMENTS, &get("http://h/d?limit=5&offset=-1")).unwrap_err();
         assert_eq!(field, "offset");
     }
 
@@ -203,10 +224,10 @@ mod tests {
             "http://h/deployments".parse().unwrap(),
         );
         *request.body_mut() = Some(r#"{"name":"a","port":70000}"#.into());
-        let (field, why) = check_request("create_deployment", &request).unwrap_err();
+        let (field, why) = check_request(&CREATE_DEPLOYMENT, &request).unwrap_err();
         assert_eq!(field, "port");
         assert!(why.contains("between 1 and 65535"), "{why}");
         *request.body_mut() = Some(r#"{"name":"a","port":8080}"#.into());
-        assert!(check_request("create_deployment", &request).is_ok());
+        assert!(check_request(&CREATE_DEPLOYMENT, &request).is_ok());
     }
 }

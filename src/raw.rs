@@ -9,11 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::hooks::{read_bounded, send_with_retries, set_bearer};
-use crate::Client;
-
-/// The name raw requests go by in retries and tracing.
-const RAW_OPERATION: &str = "raw";
+use crate::operations::RAW;
+use crate::{call, send, Client};
 
 impl Client {
     /// A request to `path` (relative to the base URL) that the spec does not
@@ -22,7 +19,7 @@ impl Client {
     /// ```
     /// # async fn run(client: dployr::Client) -> Result<(), dployr::Error> {
     /// let answer = client
-    ///     .raw(reqwest::Method::GET, "/system/metrics")
+    ///     .raw(dployr::Method::GET, "/system/metrics")
     ///     .query("window", "5m")
     ///     .send()
     ///     .await?;
@@ -67,6 +64,10 @@ impl RawRequest {
 
     /// Sends the request. A non-2xx answer is an [`Error`] as for any call.
     pub async fn send(self) -> Result<RawResponse, Error> {
+        call::run(&RAW, self.send_in_call()).await
+    }
+
+    async fn send_in_call(self) -> Result<RawResponse, Error> {
         let ctx = &self.client.inner;
         let base = format!(
             "{}/{}",
@@ -90,23 +91,11 @@ impl RawRequest {
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             *request.body_mut() = Some(body.into());
         }
-        if let Some(token) = ctx.settings.tokens.token_for_request().await? {
-            set_bearer(&mut request, &token);
-        }
-        *request.timeout_mut() = Some(ctx.timeout_for(RAW_OPERATION));
-
-        let response = send_with_retries(&self.client.client, ctx, request, RAW_OPERATION)
-            .await
-            .map_err(Error::from_reqwest)?;
+        send::prepare(ctx, &RAW, &mut request).await?;
+        let response = send::execute(&self.client.client, ctx, &RAW, request).await?;
         let status = response.status();
         let headers = response.headers().clone();
-        if let Some(error) = crate::error::handoff::take_from_headers(&headers) {
-            return Err(error);
-        }
-        let body = read_bounded(response, ctx.settings.max_response_bytes).await?;
-        if !status.is_success() {
-            return Err(Error::from_answer(status, &headers, &body));
-        }
+        let body = send::read_bounded(response, ctx.settings.max_response_bytes).await?;
         Ok(RawResponse {
             status,
             headers,

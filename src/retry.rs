@@ -1,18 +1,28 @@
-//! When a failed attempt is tried again, and how long to wait before it.
+//! The retry policy, the one place that decides whether a failed attempt is
+//! tried again and how long to wait first: typed calls, [`raw`](crate::Client::raw)
+//! requests and log-stream reconnects all ask it, and
+//! [`Error::is_retryable`] reports its answer.
+//!
+//! Retries are also bounded per client by a [`RetryBudget`], so that when an
+//! instance fails, its clients go back to one attempt per call instead of
+//! multiplying the load on it.
 
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
+
+use crate::error::{Error, ErrorKind};
 
 /// How failed requests are retried.
 ///
 /// Retried: 429, 502, 503 and 504 answers (and 500 with `retry_on_500`),
-/// timeouts and connection failures. GET, PUT and DELETE are retried on all
-/// of them; POST and PATCH only when the connection could not be established,
-/// because only then is it certain that the instance never saw the request.
-/// Waits grow exponentially with full jitter, and follow `Retry-After` when the
-/// instance sends one (capped at `backoff_max`).
+/// timeouts and lost connections, for GET, HEAD, PUT and DELETE; for every
+/// method, a connection that could not be established, because only then is
+/// it certain that the instance never saw the request. Waits grow
+/// exponentially with full jitter, and follow `Retry-After` when the instance
+/// sends one (capped at `backoff_max`). Every retry draws from the client's
+/// [`RetryBudget`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -39,6 +49,8 @@ pub struct RetryConfig {
     pub jitter: bool,
     /// Also retry 500 answers (off: a 500 is usually not transient).
     pub retry_on_500: bool,
+    /// The client's retry budget; `None` lets every retryable failure retry.
+    pub budget: Option<RetryBudget>,
 }
 
 impl Default for RetryConfig {
@@ -49,6 +61,53 @@ impl Default for RetryConfig {
             backoff_max: Duration::from_secs(30),
             jitter: true,
             retry_on_500: false,
+            budget: Some(RetryBudget::default()),
+        }
+    }
+}
+
+/// A token bucket that every retry of a client draws from, shared by all
+/// its clones and tasks.
+///
+/// A first attempt never needs a token, so the budget cannot fail a call
+/// that would have succeeded on its first try. A retry takes `retry_cost`
+/// tokens (`timeout_cost` after a timeout, which ties up the instance
+/// longer); when the bucket cannot pay, the call fails with the error it had.
+/// Each call that succeeds puts back what its retries took, or
+/// `success_refill` when it needed none, so a client that recovers retries
+/// again.
+///
+/// The defaults allow a burst of 100 retries from a full bucket (500 / 5),
+/// after which a client facing an instance that fails everything sends about
+/// one request per call; 100 first-try successes buy back 20 retries.
+///
+/// ```
+/// let config = dployr::RetryConfig {
+///     budget: Some(dployr::RetryBudget { capacity: 100, ..Default::default() }),
+///     ..Default::default()
+/// };
+/// let no_budget = dployr::RetryConfig { budget: None, ..Default::default() };
+/// # let _ = (config, no_budget);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryBudget {
+    /// Tokens in a full bucket (and at the start).
+    pub capacity: u32,
+    /// Tokens one retry takes.
+    pub retry_cost: u32,
+    /// Tokens one retry after a timeout takes.
+    pub timeout_cost: u32,
+    /// Tokens a call that succeeded on its first attempt puts back.
+    pub success_refill: u32,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        RetryBudget {
+            capacity: 500,
+            retry_cost: 5,
+            timeout_cost: 10,
+            success_refill: 1,
         }
     }
 }
@@ -66,9 +125,10 @@ impl RetryConfig {
         }
     }
 
-    /// The wait before retry number `retry` (0 for the first retry).
-    pub(crate) fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(asked) = retry_after {
+    /// The wait before retry number `retry` (0 for the first retry); what
+    /// the instance asked for, when it did.
+    pub(crate) fn backoff(&self, retry: u32, asked: Option<Duration>) -> Duration {
+        if let Some(asked) = asked {
             return asked.min(self.backoff_max);
         }
         let exponential = self
@@ -81,61 +141,160 @@ impl RetryConfig {
             exponential
         }
     }
+
+    /// Whether an attempt of `method` that failed so may be tried again.
+    pub(crate) fn allows(&self, method: &Method, failure: Failure) -> bool {
+        let idempotent = matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE
+        );
+        match failure {
+            Failure::Connect => true,
+            Failure::Timeout | Failure::Transport => idempotent,
+            Failure::Status(status) => idempotent && self.retries_status(status),
+        }
+    }
+
+    fn retries_status(&self, status: StatusCode) -> bool {
+        matches!(status.as_u16(), 429 | 502 | 503 | 504)
+            || (self.retry_on_500 && status == StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// What to do after attempt number `attempt` (1 for the first) failed.
+    pub(crate) fn decide(
+        &self,
+        budget: &Budget,
+        method: &Method,
+        failure: Failure,
+        attempt: u32,
+        asked: Option<Duration>,
+    ) -> Decision {
+        if attempt > self.max_retries || !self.allows(method, failure) {
+            return Decision::GiveUp;
+        }
+        let cost = match (self.budget, failure) {
+            (None, _) => 0,
+            (Some(b), Failure::Timeout) => b.timeout_cost,
+            (Some(b), _) => b.retry_cost,
+        };
+        if !budget.withdraw(cost) {
+            return Decision::BudgetSpent;
+        }
+        Decision::Retry {
+            wait: self.backoff(attempt - 1, asked),
+            cost,
+        }
+    }
 }
 
-/// What an attempt ended with, as far as retrying is concerned.
-pub(crate) enum Outcome {
-    Answer(StatusCode),
+/// How an attempt failed, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// An error answer.
+    Status(StatusCode),
     /// The connection could not be established: nothing reached the server.
-    ConnectFailed,
-    /// A timeout, or a connection lost after it was established.
-    TransportFailed,
+    Connect,
+    /// No answer in time.
+    Timeout,
+    /// The connection was lost after it was established.
+    Transport,
 }
 
-/// Whether an attempt that ended so may be tried again.
-pub(crate) fn should_retry(config: &RetryConfig, method: &Method, outcome: &Outcome) -> bool {
-    let idempotent = matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE
-    );
-    match outcome {
-        Outcome::ConnectFailed => true,
-        Outcome::TransportFailed => idempotent,
-        Outcome::Answer(status) => idempotent && is_retryable_status(*status, config.retry_on_500),
+impl Failure {
+    /// How `error` failed, when it is a failure of the exchange at all.
+    pub(crate) fn of(error: &Error) -> Option<Failure> {
+        match (error.kind(), error.status()) {
+            (ErrorKind::Connect, _) => Some(Failure::Connect),
+            (ErrorKind::Timeout, _) => Some(Failure::Timeout),
+            (ErrorKind::Transport, _) => Some(Failure::Transport),
+            (ErrorKind::Auth | ErrorKind::InvalidInput | ErrorKind::Config, _) => None,
+            (_, Some(status)) if !status.is_success() => Some(Failure::Status(status)),
+            _ => None,
+        }
     }
 }
 
-/// 429, 502, 503 and 504 (and 500 when asked).
-pub(crate) fn is_retryable_status(status: StatusCode, retry_on_500: bool) -> bool {
-    matches!(status.as_u16(), 429 | 502 | 503 | 504) || (retry_on_500 && status.as_u16() == 500)
+/// The policy's answer for a failed attempt.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Decision {
+    /// Try again after `wait`; `cost` tokens were taken from the budget.
+    Retry { wait: Duration, cost: u32 },
+    /// Not retryable, or out of retries.
+    GiveUp,
+    /// Retryable, but the budget cannot pay for it.
+    BudgetSpent,
 }
 
-/// `Retry-After` as a duration: delta seconds, or an HTTP date.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+/// The tokens left in a client's [`RetryBudget`]; `None` when it has none.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    config: Option<RetryBudget>,
+    tokens: AtomicU32,
+}
+
+impl Budget {
+    pub(crate) fn new(config: Option<RetryBudget>) -> Self {
+        Budget {
+            tokens: AtomicU32::new(config.map_or(0, |c| c.capacity)),
+            config,
+        }
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+
+    /// Takes `cost` tokens, if there are that many.
+    fn withdraw(&self, cost: u32) -> bool {
+        if self.config.is_none() || cost == 0 {
+            return true;
+        }
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(cost)
+            })
+            .is_ok()
+    }
+
+    /// A call succeeded after its retries took `taken` tokens.
+    pub(crate) fn on_success(&self, taken: u32) {
+        let Some(config) = self.config else { return };
+        let back = if taken == 0 {
+            config.success_refill
+        } else {
+            taken
+        };
+        let current = self.tokens.load(Ordering::Relaxed);
+        // A full bucket is the common case; it is left untouched so calls
+        // that all succeed do not contend on one cache line.
+        if current >= config.capacity {
+            return;
+        }
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                Some(left.saturating_add(back).min(config.capacity))
+            });
+    }
+
+    /// Tokens left, for tracing.
+    pub(crate) fn left(&self) -> u32 {
+        self.tokens.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
 
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let config = RetryConfig {
+    fn steady() -> RetryConfig {
+        RetryConfig {
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_millis(700),
             jitter: false,
             ..Default::default()
-        };
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let config = steady();
         let waits: Vec<_> = (0..5)
             .map(|n| config.backoff(n, None).as_millis())
             .collect();
@@ -155,43 +314,70 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        let later = SystemTime::now() + Duration::from_secs(120);
-        let date = httpdate::fmt_http_date(later);
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
-        let wait = retry_after(&headers).unwrap();
-        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers), None);
-    }
-
-    #[test]
-    fn only_idempotent_methods_retry_answers() {
+    fn only_idempotent_methods_retry_answers_and_lost_connections() {
         let config = RetryConfig::default();
-        let busy = Outcome::Answer(StatusCode::SERVICE_UNAVAILABLE);
-        assert!(should_retry(&config, &Method::GET, &busy));
-        assert!(should_retry(&config, &Method::PUT, &busy));
-        assert!(!should_retry(&config, &Method::POST, &busy));
-        assert!(!should_retry(&config, &Method::PATCH, &busy));
-        assert!(should_retry(
-            &config,
-            &Method::POST,
-            &Outcome::ConnectFailed
-        ));
-        assert!(!should_retry(
-            &config,
-            &Method::POST,
-            &Outcome::TransportFailed
-        ));
-        let failed = Outcome::Answer(StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(!should_retry(&config, &Method::GET, &failed));
+        let busy = Failure::Status(StatusCode::SERVICE_UNAVAILABLE);
+        assert!(config.allows(&Method::GET, busy));
+        assert!(config.allows(&Method::PUT, busy));
+        assert!(!config.allows(&Method::POST, busy));
+        assert!(!config.allows(&Method::PATCH, busy));
+        assert!(config.allows(&Method::POST, Failure::Connect));
+        assert!(!config.allows(&Method::POST, Failure::Transport));
+        assert!(config.allows(&Method::GET, Failure::Transport));
+        let failed = Failure::Status(StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!config.allows(&Method::GET, failed));
         let config = RetryConfig {
             retry_on_500: true,
             ..config
         };
-        assert!(should_retry(&config, &Method::GET, &failed));
+        assert!(config.allows(&Method::GET, failed));
+    }
+
+    #[test]
+    fn the_budget_pays_for_retries_until_it_is_spent() {
+        let config = RetryConfig {
+            budget: Some(RetryBudget {
+                capacity: 12,
+                retry_cost: 5,
+                timeout_cost: 10,
+                success_refill: 1,
+            }),
+            ..steady()
+        };
+        let budget = Budget::new(config.budget);
+        let busy = Failure::Status(StatusCode::SERVICE_UNAVAILABLE);
+        let decide = |attempt| config.decide(&budget, &Method::GET, busy, attempt, None);
+        assert!(matches!(decide(1), Decision::Retry { cost: 5, .. }));
+        assert!(matches!(decide(1), Decision::Retry { cost: 5, .. }));
+        assert_eq!(decide(1), Decision::BudgetSpent);
+        assert_eq!(budget.left(), 2);
+        // Not retryable at all: the budget is not consulted.
+        let post = config.decide(&budget, &Method::POST, busy, 1, None);
+        assert_eq!(post, Decision::GiveUp);
+        // Successes refill it, up to the capacity.
+        for _ in 0..3 {
+            budget.on_success(0);
+        }
+        assert!(matches!(decide(1), Decision::Retry { cost: 5, .. }));
+        budget.on_success(5);
+        budget.on_success(50);
+        assert_eq!(budget.left(), 12);
+        let timeout = config.decide(&budget, &Method::GET, Failure::Timeout, 1, None);
+        assert!(matches!(timeout, Decision::Retry { cost: 10, .. }));
+    }
+
+    #[test]
+    fn without_a_budget_every_allowed_retry_is_made() {
+        let config = RetryConfig {
+            budget: None,
+            ..steady()
+        };
+        let budget = Budget::new(None);
+        for _ in 0..1000 {
+            let d = config.decide(&budget, &Method::GET, Failure::Connect, 1, None);
+            assert!(matches!(d, Decision::Retry { cost: 0, .. }));
+        }
+        let last = config.decide(&budget, &Method::GET, Failure::Connect, 4, None);
+        assert_eq!(last, Decision::GiveUp);
     }
 }

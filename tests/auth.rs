@@ -113,7 +113,7 @@ async fn without_a_token_no_header_is_sent_and_401_is_unauthorized() {
         })
         .await;
     let (client, _tokens) = dployr::create_dployr_client(&server.base_url()).unwrap();
-    let err = dployr::Error::from(client.list_services().send().await.unwrap_err());
+    let err = client.list_services().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
     assert_eq!(err.code(), Some("auth.unauthorized"));
     assert_eq!(mock.calls_async().await, 1);
@@ -221,7 +221,7 @@ async fn a_second_401_is_returned_without_looping() {
     let (tokens, calls) = counting_refresher("also-refused".into());
     tokens.set_tokens("revoked", "refresh-1");
     let client = client_with(&server, &tokens);
-    let err = dployr::Error::from(client.list_services().send().await.unwrap_err());
+    let err = client.list_services().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(refused.calls_async().await, 2);
@@ -269,7 +269,7 @@ async fn a_failing_refresher_is_an_auth_error_with_its_source() {
 
     // Proactive: the JWT is expiring, the refresher fails before sending.
     tokens.set_tokens(jwt("old", 1), "refresh-1");
-    let err = dployr::Error::from(client.list_services().send().await.unwrap_err());
+    let err = client.list_services().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     let source = std::error::Error::source(&err).expect("the refresher's error");
     assert!(source.to_string().contains("base is unreachable"));
@@ -277,7 +277,7 @@ async fn a_failing_refresher_is_an_auth_error_with_its_source() {
 
     // Reactive: an opaque token is refused, the refresher fails.
     tokens.set_tokens("opaque", "refresh-1");
-    let err = dployr::Error::from(client.list_services().send().await.unwrap_err());
+    let err = client.list_services().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(std::error::Error::source(&err).is_some());
     assert_eq!(refused.calls_async().await, 1);
@@ -295,7 +295,7 @@ async fn without_a_refresher_the_401_surfaces() {
         .await;
     let (client, tokens) = dployr::create_dployr_client(&server.base_url()).unwrap();
     tokens.set_tokens(jwt("old", -100), "refresh-1");
-    let err = dployr::Error::from(client.list_services().send().await.unwrap_err());
+    let err = client.list_services().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
 }
 
@@ -316,7 +316,7 @@ async fn no_debug_or_error_output_contains_a_token() {
     });
     tokens.set_tokens(access, refresh);
     let client = client_with(&server, &tokens);
-    let err = dployr::Error::from(client.list_services().send().await.unwrap_err());
+    let err = client.list_services().send().await.unwrap_err();
     let stream_err = client.stream_logs("missing").await.unwrap_err();
     let shown = format!(
         "{client:?} {tokens:?} {err} {err:?} {stream_err} {stream_err:?} {:?}",

@@ -224,16 +224,14 @@ async fn each_error_status_maps_to_its_kind_with_the_body_and_request_id() {
             .await;
         let client = client_for(&server.base_url());
 
-        let e = Error::from(client.list_services().send().await.unwrap_err());
+        let e = client.list_services().send().await.unwrap_err();
         failures.extend(mismatches(case, "list_services", &e));
-        let e = Error::from(
-            client
-                .get_service()
-                .service_id("svc-1")
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let e = client
+            .get_service()
+            .service_id("svc-1")
+            .send()
+            .await
+            .unwrap_err();
         failures.extend(mismatches(case, "get_service", &e));
         // Retries are off, so even the retryable statuses were asked once.
         assert_eq!(list.calls_async().await, 1, "{}", case.status);
@@ -261,7 +259,7 @@ async fn retry_after_of_a_429_is_exposed() {
         .await;
     let client = client_for(&server.base_url());
 
-    let e = Error::from(client.list_services().send().await.unwrap_err());
+    let e = client.list_services().send().await.unwrap_err();
 
     assert_eq!(e.kind(), ErrorKind::RateLimited);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
@@ -291,31 +289,27 @@ async fn invalid_inputs_are_rejected_before_sending() {
         .await;
     let client = client_for(&server.base_url());
 
-    let e = Error::from(client.list_services().limit(0).send().await.unwrap_err());
+    let e = client.list_services().limit(0).send().await.unwrap_err();
     check_rejected(&e, Some("limit"), "limit");
 
-    let e = Error::from(client.list_services().limit(101).send().await.unwrap_err());
+    let e = client.list_services().limit(101).send().await.unwrap_err();
     check_rejected(&e, Some("limit"), "101");
 
-    let e = Error::from(
-        client
-            .list_deployments()
-            .limit(10)
-            .offset(-1)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = client
+        .list_deployments()
+        .limit(10)
+        .offset(-1)
+        .send()
+        .await
+        .unwrap_err();
     check_rejected(&e, Some("offset"), "-1");
 
-    let e = Error::from(
-        client
-            .create_deployment()
-            .body(deploy_request(Some(70000)))
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = client
+        .create_deployment()
+        .body(deploy_request(Some(70000)))
+        .send()
+        .await
+        .unwrap_err();
     check_rejected(&e, Some("port"), "70000");
 
     // The empty name is refused by the generated type itself, before the
@@ -328,14 +322,12 @@ async fn invalid_inputs_are_rejected_before_sending() {
             type_: KnownRuntime::Nodejs.into(),
             version: None,
         });
-    let e = Error::from(
-        client
-            .create_deployment()
-            .body(empty_name)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = client
+        .create_deployment()
+        .body(empty_name)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     assert!(e.to_string().contains("nothing was sent"), "{e}");
     assert!(e.to_string().contains("name"), "{e}");
@@ -383,14 +375,12 @@ async fn no_error_shows_the_access_token() {
         ("b", ErrorKind::NotFound),
         ("c", ErrorKind::Server),
     ] {
-        let e = Error::from(
-            client
-                .get_service()
-                .service_id(id)
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let e = client
+            .get_service()
+            .service_id(id)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), kind, "{e}");
         seen.push(e);
     }
@@ -399,25 +389,21 @@ async fn no_error_shows_the_access_token() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let e = Error::from(
-        client_for(&format!("http://127.0.0.1:{closed}"))
-            .list_services()
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = client_for(&format!("http://127.0.0.1:{closed}"))
+        .list_services()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
     seen.push(e);
 
     let silent = ScriptedServer::start(vec![vec![Step::Hang]]).await;
-    let e = Error::from(
-        client_for(&silent.url)
-            .with_timeout(Duration::from_millis(200))
-            .list_services()
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = client_for(&silent.url)
+        .with_timeout(Duration::from_millis(200))
+        .list_services()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     // The token did go out on that request; only the error must not show it.
     assert_eq!(
@@ -426,7 +412,7 @@ async fn no_error_shows_the_access_token() {
     );
     seen.push(e);
 
-    let e = Error::from(client.list_services().limit(0).send().await.unwrap_err());
+    let e = client.list_services().limit(0).send().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     seen.push(e);
 

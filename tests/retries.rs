@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use dployr::types::{DeployRequest, KnownRuntime, KnownSource, RuntimeObj};
-use dployr::{Client, Error, ErrorKind, RetryConfig};
+use dployr::{Client, ErrorKind, RetryConfig};
 use support::scripted::{json, response, ScriptedServer, Step};
 
 const SERVICES: &str = r#"{"services":[{"id":"svc-1","name":"web"}],"total":1}"#;
@@ -63,7 +63,6 @@ async fn a_503_on_get_is_retried_once_and_succeeds() {
         .service_id("svc-1")
         .send()
         .await
-        .map_err(Error::from)
         .unwrap();
 
     assert_eq!(service.id, "svc-1");
@@ -87,7 +86,6 @@ async fn a_429_with_retry_after_is_retried_after_it() {
         .limit(10)
         .send()
         .await
-        .map_err(Error::from)
         .unwrap();
 
     // Only the second connection's script answers 200, so a success means
@@ -110,7 +108,6 @@ async fn a_post_answered_503_is_not_retried() {
         .body(deploy_request())
         .send()
         .await
-        .map_err(Error::from)
         .unwrap_err();
 
     assert_eq!(e.kind(), ErrorKind::Server, "{e}");
@@ -146,7 +143,6 @@ async fn a_post_whose_connection_failed_is_retried() {
         .body(deploy_request())
         .send()
         .await
-        .map_err(Error::from)
         .unwrap();
 
     let server = late.await.unwrap();
@@ -165,7 +161,6 @@ async fn max_retries_zero_makes_a_single_attempt() {
         .list_services()
         .send()
         .await
-        .map_err(Error::from)
         .unwrap_err();
 
     assert_eq!(e.kind(), ErrorKind::Server, "{e}");
@@ -181,7 +176,6 @@ async fn a_503_storm_gives_up_after_max_retries() {
         .list_services()
         .send()
         .await
-        .map_err(Error::from)
         .unwrap_err();
 
     assert_eq!(e.kind(), ErrorKind::Server, "{e}");
@@ -201,7 +195,7 @@ async fn a_slow_answer_times_out_unless_the_call_allows_more() {
         .build()
         .unwrap();
 
-    let e = Error::from(client.list_services().send().await.unwrap_err());
+    let e = client.list_services().send().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert!(e.is_retryable());
 
@@ -210,7 +204,6 @@ async fn a_slow_answer_times_out_unless_the_call_allows_more() {
         .list_services()
         .send()
         .await
-        .map_err(Error::from)
         .unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(server.hits(), 2);
@@ -226,7 +219,7 @@ async fn a_silent_server_times_out_and_get_is_retried() {
         .build()
         .unwrap();
 
-    let e = Error::from(client.list_services().send().await.unwrap_err());
+    let e = client.list_services().send().await.unwrap_err();
 
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert_eq!(server.hits(), 3);
@@ -244,14 +237,12 @@ async fn a_post_that_timed_out_is_not_retried() {
         .build()
         .unwrap();
 
-    let e = Error::from(
-        client
-            .create_deployment()
-            .body(deploy_request())
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = client
+        .create_deployment()
+        .body(deploy_request())
+        .send()
+        .await
+        .unwrap_err();
 
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert_eq!(targets(&server), ["POST /deployments"]);

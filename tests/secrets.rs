@@ -213,11 +213,9 @@ async fn no_token_reaches_the_logs_or_any_error() {
     // 401 and a refresher that fails.
     let refused =
         ScriptedServer::start(vec![vec![json(401, r#"{"error":"token expired"}"#)]]).await;
-    let e = Error::from(
-        bounded(client(&refused.url, tokens(false)).list_services().send())
-            .await
-            .unwrap_err(),
-    );
+    let e = bounded(client(&refused.url, tokens(false)).list_services().send())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
     errors.push(("failing refresher", e));
 
@@ -227,16 +225,14 @@ async fn no_token_reaches_the_logs_or_any_error() {
         r#"{"error":"no such service","code":"resource.not_found"}"#,
     )]])
     .await;
-    let e = Error::from(
-        bounded(
-            client(&missing.url, tokens(true))
-                .get_service()
-                .service_id("nope")
-                .send(),
-        )
-        .await
-        .unwrap_err(),
-    );
+    let e = bounded(
+        client(&missing.url, tokens(true))
+            .get_service()
+            .service_id("nope")
+            .send(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     errors.push(("404", e));
 
@@ -287,11 +283,9 @@ async fn no_token_reaches_the_logs_or_any_error() {
 
     // Connection failures, retried first; the log stream's URL holds the token.
     let nobody = closed_port_url();
-    let e = Error::from(
-        bounded(client(&nobody, tokens(true)).list_services().send())
-            .await
-            .unwrap_err(),
-    );
+    let e = bounded(client(&nobody, tokens(true)).list_services().send())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
     errors.push(("connect failure", e));
     let e = bounded(client(&nobody, tokens(true)).stream_logs(DEPLOYMENT))
@@ -337,7 +331,7 @@ async fn a_redirect_is_not_followed_and_is_an_unexpected_status() {
         ScriptedServer::start(vec![vec![response(302, &[("location", &location)], "")]]).await;
     let client = client(&redirecting.url, tokens(true));
 
-    let e = Error::from(bounded(client.list_services().send()).await.unwrap_err());
+    let e = bounded(client.list_services().send()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnexpectedStatus, "{e}");
     assert_eq!(e.status().map(|s| s.as_u16()), Some(302), "{e}");
     assert_no_secret("the redirect error", &every_rendering(&e));
@@ -384,7 +378,7 @@ async fn credentials_in_the_base_url_never_appear_in_errors() {
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
-    let e = Error::from(bounded(client.list_services().send()).await.unwrap_err());
+    let e = bounded(client.list_services().send()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
     let shown = every_rendering(&e);
     assert!(!shown.contains("Ux4Ge7Lo2Sa9"), "{shown}");

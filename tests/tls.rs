@@ -151,7 +151,6 @@ async fn list(client: &Client) -> Result<dployr::types::ServiceList, Error> {
         .await
         .expect("no answer nor error within 20 s")
         .map(|page| page.into_inner())
-        .map_err(Error::from)
 }
 
 fn assert_no_token(e: &Error) {

@@ -34,14 +34,11 @@ const OFFSET: i64 = 10;
 /// A log stream id that must be escaped in a query string.
 const LOG_ID: &str = "dep 1&x=y";
 
-type GeneratedResult<T> = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorResponse>>;
+type GeneratedResult<T> = Result<ResponseValue<T>, dployr::Error>;
 
 /// Awaits a generated call and keeps only its decoded value.
 async fn typed<T>(request: impl Future<Output = GeneratedResult<T>>) -> Result<T, dployr::Error> {
-    request
-        .await
-        .map(ResponseValue::into_inner)
-        .map_err(dployr::Error::from)
+    request.await.map(ResponseValue::into_inner)
 }
 
 /// Awaits a generated call and serializes its decoded value (`()` is null).
@@ -93,7 +90,7 @@ async fn invoke(client: &Client, operation_id: &str) -> Result<Value, dployr::Er
                 .map_ok(|chunk| chunk.to_vec())
                 .try_concat()
                 .await
-                .map_err(|e| dployr::Error::from(progenitor_client::Error::ResponseBodyError(e)))?;
+                .map_err(dployr::Error::from)?;
             let text = String::from_utf8(bytes).expect("the log stream is UTF-8");
             Ok(Value::String(text))
         }

@@ -48,7 +48,6 @@ async fn list(client: &Client) -> Result<ServiceList, Error> {
     guarded("list_services", client.list_services().send())
         .await
         .map(|page| page.into_inner())
-        .map_err(Error::from)
 }
 
 /// Raw bytes for a response head; the caller decides what (if anything)

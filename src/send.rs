@@ -1,0 +1,267 @@
+//! Sending one call's request: [`prepare`] checks it and gives it its token
+//! and deadline; [`execute`] sends it, retries as the retry policy decides,
+//! refreshes the token once on 401, and turns every failure into an
+//! [`Error`]. The generated operations (through `crate::hooks`), raw requests
+//! and log streams all send through here.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::{Request, Response, StatusCode};
+
+use crate::error::{self, Error, ErrorKind};
+use crate::operations::{self, Operation};
+use crate::retry::{Decision, Failure};
+use crate::settings::Context;
+
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+
+/// Checks `request` against what the spec says of `operation`, then sets
+/// its token (unless the operation is public) and its deadline.
+pub(crate) async fn prepare(
+    ctx: &Context,
+    operation: &Operation,
+    request: &mut Request,
+) -> Result<(), Error> {
+    let span = tracing::Span::current();
+    span.record("http.request.method", request.method().as_str());
+    span.record("url.path", request.url().path());
+    if let Some(host) = request.url().host_str() {
+        span.record("server.address", host);
+    }
+    operations::check_path(operation, &ctx.settings.base_path, request.url().path())
+        .and_then(|()| operations::check_request(operation, request))
+        .map_err(|(field, why)| Error::invalid_input(field, why))?;
+    if operation.public {
+        request.headers_mut().remove(AUTHORIZATION);
+    } else if let Some(token) = ctx.settings.tokens.token_for_request().await? {
+        set_token(request, operation, &token);
+    }
+    if operation.streaming {
+        let headers = request.headers_mut();
+        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        let resume_from = ctx.stream.as_ref().and_then(|s| s.last_event_id.as_deref());
+        if let Some(value) = resume_from.and_then(|id| HeaderValue::from_str(id).ok()) {
+            headers.insert(LAST_EVENT_ID, value);
+        }
+    } else {
+        *request.timeout_mut() = Some(ctx.timeout_for(operation));
+    }
+    Ok(())
+}
+
+/// Sends `request` until it succeeds or the retry policy gives up. A success
+/// answer is returned unread; every failure is an [`Error`], with the error
+/// answer's body read (bounded) into it.
+pub(crate) async fn execute(
+    http: &reqwest::Client,
+    ctx: &Context,
+    operation: &Operation,
+    mut request: Request,
+) -> Result<Response, Error> {
+    let settings = &ctx.settings;
+    let retry = ctx.retry();
+    let method = request.method().clone();
+    let mut refreshed = false;
+    let mut taken = 0;
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        // A body that is a stream cannot be sent twice; such a request gets
+        // exactly one attempt.
+        let spare = request.try_clone();
+        let outcome = send_once(http, ctx, operation, request).await;
+        tracing::Span::current().record("http.request.resend_count", attempt - 1);
+
+        let (failure, asked) = match &outcome {
+            Ok(response) if response.status().is_success() => {
+                settings.budget.on_success(taken);
+                break outcome;
+            }
+            Ok(response) => (
+                Failure::Status(response.status()),
+                error::retry_after(response.headers()),
+            ),
+            Err(error) => match Failure::of(error) {
+                Some(failure) => (failure, None),
+                None => break outcome,
+            },
+        };
+
+        if failure == Failure::Status(StatusCode::UNAUTHORIZED)
+            && !refreshed
+            && !operation.public
+            && settings.tokens.can_refresh()
+        {
+            if let Some(spare) = &spare {
+                refreshed = true;
+                let stale = bearer_of(spare);
+                match settings.tokens.refresh_replacing(stale.as_deref()).await {
+                    Ok(token) => {
+                        tracing::info!(target: "dployr::http", attempt, "401, retrying with a refreshed token");
+                        if let Some(mut again) = spare.try_clone() {
+                            set_token(&mut again, operation, &token);
+                            request = again;
+                            continue;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(target: "dployr::http", attempt, "401 and the token could not be refreshed");
+                        return Err(error);
+                    }
+                }
+            }
+        }
+
+        let decision = match &spare {
+            Some(_) => retry.decide(&settings.budget, &method, failure, attempt, asked),
+            None => Decision::GiveUp,
+        };
+        match (decision, spare) {
+            (Decision::Retry { wait, cost }, Some(spare)) => {
+                taken += cost;
+                tracing::info!(
+                    target: "dployr::http",
+                    attempt,
+                    status = outcome.as_ref().ok().map(|r| r.status().as_u16()),
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying"
+                );
+                drop(outcome);
+                tokio::time::sleep(wait).await;
+                request = spare;
+            }
+            (decision, _) => {
+                let mut error = match outcome {
+                    Ok(answer) => error_of(answer, settings.max_response_bytes).await,
+                    Err(error) => error,
+                };
+                error.set_retryable(retry.allows(&method, failure));
+                if decision == Decision::BudgetSpent {
+                    error.set_budget_spent();
+                    tracing::warn!(
+                        target: "dployr::http",
+                        attempt,
+                        budget_left = settings.budget.left(),
+                        "not retrying: the client's retry budget is spent"
+                    );
+                }
+                return Err(error);
+            }
+        }
+    }
+    .inspect(|response| {
+        let span = tracing::Span::current();
+        span.record("http.response.status_code", response.status().as_u16());
+        if let Some(id) = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()) {
+            span.record("http.response.header.x_request_id", id);
+        }
+    })
+}
+
+/// One attempt. A streaming answer has no total timeout, so its headers get
+/// a deadline of their own.
+async fn send_once(
+    http: &reqwest::Client,
+    ctx: &Context,
+    operation: &Operation,
+    request: Request,
+) -> Result<Response, Error> {
+    if !operation.streaming {
+        return http.execute(request).await.map_err(Error::from_reqwest);
+    }
+    let deadline = ctx
+        .stream
+        .as_ref()
+        .and_then(|s| s.header_timeout)
+        .unwrap_or_else(|| ctx.timeout_for(operation));
+    match tokio::time::timeout(deadline, http.execute(request)).await {
+        Ok(sent) => sent.map_err(Error::from_reqwest),
+        Err(_) => Err(header_timeout(deadline)),
+    }
+}
+
+fn header_timeout(deadline: Duration) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "the instance sent no answer headers within {}s",
+            deadline.as_secs_f32()
+        ),
+    )
+}
+
+/// Sets the access token on `request`: the `Authorization` header and, when
+/// the operation carries it in the query too, that parameter.
+pub(crate) fn set_token(request: &mut Request, operation: &Operation, token: &str) {
+    match HeaderValue::from_str(&format!("Bearer {token}")) {
+        Ok(mut value) => {
+            value.set_sensitive(true);
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        // A token with bytes a header cannot carry is not sent at all; the
+        // instance answers 401, which says more than a garbled header would.
+        Err(_) => {
+            request.headers_mut().remove(AUTHORIZATION);
+        }
+    }
+    if let Some(name) = operation.credential_query {
+        let url = request.url_mut();
+        let others: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(key, _)| key != name)
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(others)
+            .append_pair(name, token);
+    }
+}
+
+fn bearer_of(request: &Request) -> Option<String> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(str::to_string)
+}
+
+/// The error an error answer stands for, read from its (bounded) body.
+async fn error_of(answer: Response, max: usize) -> Error {
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    match read_bounded(answer, max).await {
+        Ok(body) => Error::from_answer(status, &headers, &body),
+        Err(e) => Error::from_status(status, &headers, None).with_source(e),
+    }
+}
+
+/// Reads at most `max` bytes of body; more is a [`ErrorKind::Decode`] error.
+pub(crate) async fn read_bounded(mut response: Response, max: usize) -> Result<Bytes, Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+        if body.len() + chunk.len() > max {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                format!("the instance's answer is larger than the client accepts ({max} bytes)"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.into())
+}
+
+/// Wraps the body so that reading more than `max` bytes fails instead of
+/// buffering an unbounded answer.
+// Runs on every successful call, so the parts are moved, not cloned.
+pub(crate) fn limit_body(response: Response, max: usize) -> Response {
+    use reqwest::ResponseBuilderExt as _;
+    // reqwest keeps the URL outside the `http` parts; it travels back in
+    // the extension its response builder sets.
+    let mut url_only = http::Response::builder().url(response.url().clone());
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    if let Some(url) = url_only.extensions_mut() {
+        parts.extensions.extend(std::mem::take(url));
+    }
+    let limited = http_body_util::Limited::new(body, max);
+    http::Response::from_parts(parts, reqwest::Body::wrap(limited)).into()
+}
