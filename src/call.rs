@@ -60,7 +60,7 @@ pub(crate) async fn run<T>(
         server.address = Empty,
         http.response.status_code = Empty,
         http.request.resend_count = Empty,
-        http.response.header.x_request_id = Empty,
+        "http.response.header.x-request-id" = Empty,
         "error.type" = Empty,
     );
     let state = RefCell::new(Call {

@@ -155,7 +155,7 @@ pub(crate) async fn execute(
         let span = tracing::Span::current();
         span.record("http.response.status_code", response.status().as_u16());
         if let Some(id) = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()) {
-            span.record("http.response.header.x_request_id", id);
+            span.record("http.response.header.x-request-id", id);
         }
     })
 }

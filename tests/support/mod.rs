@@ -3,3 +3,5 @@
 
 pub mod scripted;
 pub mod spec;
+pub mod switch;
+pub mod traces;
