@@ -237,9 +237,11 @@ pub enum Progress {
 /// [`DeploymentRun::progress`]; [`finish`](Self::finish) gives its outcome.
 ///
 /// It ends after the last step; when the deployment did not complete, that
-/// last item is the error [`finish`](Self::finish) also returns (with the
-/// same kind, accessors and message, but no `source()`). Dropping it closes
-/// the log stream and stops all work: nothing runs in the background.
+/// last item is the error. [`finish`](Self::finish) returns it too, or,
+/// once the stream has handed it out, a copy: the same kind and message,
+/// and for [`ErrorKind::DeploymentFailed`] the same accessors, but no
+/// `source()` or HTTP details. Dropping it closes the log stream and stops
+/// all work: nothing runs in the background.
 #[must_use = "a deployment is followed only while its progress is polled"]
 pub struct DeploymentProgress {
     id: String,
