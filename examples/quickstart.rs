@@ -1,5 +1,6 @@
-//! The quickstart: deploy an app, follow its build log live, list services
-//! and deployments and read the instance's health.
+//! The quickstart: deploy an app and follow its build log live, roll out a
+//! change waiting only for the outcome, list services and deployments and
+//! read the instance's health.
 //!
 //! With `DPLOYR_URL` (and `DPLOYR_TOKEN`) set it talks to that instance.
 //! Without them it starts a `dployr::testing::LocalInstance` on 127.0.0.1
@@ -33,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         client
     };
 
-    let request = DeployRequest::builder()
+    let request: DeployRequest = DeployRequest::builder()
         .name("hello-web")
         .user_id("user-123")
         .source(KnownSource::Remote)
@@ -47,21 +48,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             commit_hash: None,
         }))
         .port(Some(3000))
-        .run_cmd(Some("npm start".to_string()));
-    let created = client.create_deployment().body(request).send().await?;
-    println!(
-        "Deployed {} as {} at {}",
-        created.name, created.id, created.created_at
-    );
+        .run_cmd(Some("npm start".to_string()))
+        .try_into()?;
 
-    println!("Build log:");
-    let mut logs = client.stream_logs(&created.id).await?;
-    while let Some(event) = logs.next().await {
-        match event? {
-            dployr::LogEvent::Line(line) => println!("  | {line}"),
-            dployr::LogEvent::Done(message) => println!("  = {message}"),
-            other => println!("  ? {other:?}"),
+    // Deploy, then follow the deployment: its build log live, its status as
+    // it changes, and the deployment itself once it has completed.
+    let run = client.deploy(request.clone()).await?;
+    println!(
+        "Deploying {} as {} (created {})",
+        run.name(),
+        run.id(),
+        run.created_at()
+    );
+    let mut progress = run.progress();
+    while let Some(step) = progress.next().await {
+        match step? {
+            dployr::Progress::Log(line) => println!("  | {line}"),
+            dployr::Progress::Status(status) => println!("  = {status}"),
+            _ => {}
         }
+    }
+    let deployment = progress.finish().await?;
+    println!("Deployment {} is {}", deployment.id, deployment.status);
+
+    // A change rolled out by code that needs only the outcome: deploy and
+    // wait. A deployment that does not complete is an error of its own kind,
+    // carrying its last log lines.
+    let update = DeployRequest {
+        version: Some("v2".to_string()),
+        ..request
+    };
+    match client.deploy(update).await?.wait().await {
+        Ok(deployment) => println!("Update {} is {}", deployment.id, deployment.status),
+        Err(e) if e.kind() == dployr::ErrorKind::DeploymentFailed => {
+            eprintln!("Update failed: {e}");
+            for line in e.log_tail() {
+                eprintln!("  | {line}");
+            }
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
     }
 
     let services = client.list_services().limit(20).send().await?;

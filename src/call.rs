@@ -146,5 +146,6 @@ fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::InvalidInput => "InvalidInput",
         ErrorKind::Auth => "Auth",
         ErrorKind::Config => "Config",
+        ErrorKind::DeploymentFailed => "DeploymentFailed",
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 
-use crate::types::{ErrorResponse, FieldError};
+use crate::types::{DeploymentStatus, ErrorResponse, FieldError};
 
 /// The boxed error a refresher or other user code may return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -59,6 +59,10 @@ pub enum ErrorKind {
     Auth,
     /// The client's configuration (URL, environment variable) is unusable.
     Config,
+    /// A deployment followed by `Client::deploy` ended without completing;
+    /// see [`Error::deployment_id`], [`Error::deployment_status`] and
+    /// [`Error::log_tail`].
+    DeploymentFailed,
 }
 
 /// An error from the Dployr SDK.
@@ -98,6 +102,16 @@ struct Details {
     retryable: bool,
     /// A retry was due, but the client's retry budget could not pay for it.
     budget_spent: bool,
+    deployment: Option<Box<FailedDeployment>>,
+}
+
+/// What an [`ErrorKind::DeploymentFailed`] error carries.
+#[derive(Debug)]
+struct FailedDeployment {
+    id: String,
+    name: String,
+    status: DeploymentStatus,
+    log_tail: Vec<String>,
 }
 
 /// At most this many bytes of an undecodable body are kept, so an error never
@@ -122,6 +136,7 @@ impl Error {
                 body_snippet: None,
                 retryable: false,
                 budget_spent: false,
+                deployment: None,
             }),
             source: None,
         }
@@ -143,6 +158,26 @@ impl Error {
         let variable = variable.into();
         let mut e = Error::new(ErrorKind::Config, format!("{variable}: {why}"));
         e.details.field = Some(variable);
+        e
+    }
+
+    /// A deployment that ended `status` rather than `completed`. `message` is
+    /// what the instance said about it, when it said anything.
+    pub(crate) fn deployment_failed(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        status: DeploymentStatus,
+        message: Option<String>,
+        log_tail: Vec<String>,
+    ) -> Self {
+        let message = message.unwrap_or_else(|| "the instance gave no reason".to_string());
+        let mut e = Error::new(ErrorKind::DeploymentFailed, message);
+        e.details.deployment = Some(Box::new(FailedDeployment {
+            id: id.into(),
+            name: name.into(),
+            status,
+            log_tail,
+        }));
         e
     }
 
@@ -305,6 +340,27 @@ impl Error {
         self.details.body_snippet.as_deref()
     }
 
+    /// The id of the deployment that failed ([`ErrorKind::DeploymentFailed`]).
+    pub fn deployment_id(&self) -> Option<&str> {
+        self.details.deployment.as_deref().map(|d| d.id.as_str())
+    }
+
+    /// The status the failed deployment ended with, usually `failed`
+    /// ([`ErrorKind::DeploymentFailed`]).
+    pub fn deployment_status(&self) -> Option<&DeploymentStatus> {
+        self.details.deployment.as_deref().map(|d| &d.status)
+    }
+
+    /// The last lines (at most 20) of the failed deployment's build log,
+    /// oldest first; empty when its log could not be followed
+    /// ([`ErrorKind::DeploymentFailed`]).
+    pub fn log_tail(&self) -> &[String] {
+        self.details
+            .deployment
+            .as_deref()
+            .map_or(&[], |d| d.log_tail.as_slice())
+    }
+
     /// True when the retry policy would try the same request again: for a
     /// GET, 429, 502, 503 and 504 answers, timeouts and lost connections; for
     /// any method, a connection that could not be established (see
@@ -349,6 +405,7 @@ impl fmt::Display for Details {
             (ErrorKind::Config, _) => {
                 write!(f, "invalid configuration: {}", OneLine(&self.message))?
             }
+            (ErrorKind::DeploymentFailed, _) => write_failed_deployment(f, self)?,
             (ErrorKind::Auth, _) => write!(
                 f,
                 "refreshing the access token failed ({}); set new tokens on the TokenManager",
@@ -429,6 +486,40 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         at.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// One sentence: which deployment, how it ended, why, and where its log is.
+/// What the instance sent may span lines; it is written on one.
+fn write_failed_deployment(f: &mut fmt::Formatter<'_>, details: &Details) -> fmt::Result {
+    let Some(d) = details.deployment.as_deref() else {
+        return f.write_str(&details.message);
+    };
+    let id = one_line(&d.id);
+    write!(
+        f,
+        "deployment {} ({id}) ended with status {} ({}); ",
+        one_line(&d.name),
+        one_line(&d.status.to_string()),
+        one_line(&details.message)
+    )?;
+    if !d.log_tail.is_empty() {
+        write!(
+            f,
+            "its last {} log lines are in log_tail(), ",
+            d.log_tail.len()
+        )?;
+    }
+    write!(f, "its full build log is at GET /logs/stream?id={id}")
+}
+
+/// `text` with each run of control characters (newlines, escapes) and the
+/// blanks around it turned into one space.
+fn one_line(text: &str) -> String {
+    text.split(char::is_control)
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn kind_of_status(status: StatusCode) -> ErrorKind {
@@ -546,5 +637,44 @@ mod tests {
         assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
         headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn a_failed_deployment_reads_as_one_sentence() {
+        let status = DeploymentStatus::from("failed");
+        let lines = vec![
+            "building".to_string(),
+            "npm ERR! missing script".to_string(),
+        ];
+        let e = Error::deployment_failed(
+            "01HX",
+            "web",
+            status,
+            Some("build failed:\n\x1b[31mexit 1\x1b[0m".into()),
+            lines.clone(),
+        );
+        assert_eq!(e.kind(), ErrorKind::DeploymentFailed);
+        assert_eq!(e.deployment_id(), Some("01HX"));
+        assert_eq!(
+            e.deployment_status().map(ToString::to_string).as_deref(),
+            Some("failed")
+        );
+        assert_eq!(e.log_tail(), lines.as_slice());
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            "deployment web (01HX) ended with status failed (build failed: [31mexit 1 [0m); its last 2 log \
+             lines are in log_tail(), its full build log is at GET /logs/stream?id=01HX"
+        );
+        assert!(!text.chars().any(char::is_control));
+        assert!(!e.is_retryable());
+
+        let quiet = Error::deployment_failed("01HY", "api", "cancelled".into(), None, Vec::new());
+        assert_eq!(
+            quiet.to_string(),
+            "deployment api (01HY) ended with status cancelled (the instance gave no reason); its full \
+             build log is at GET /logs/stream?id=01HY"
+        );
+        assert!(Error::new(ErrorKind::Timeout, "x").log_tail().is_empty());
     }
 }

@@ -5,7 +5,8 @@
 //! hand-written layer around it adds what generation cannot: bearer tokens
 //! from a [`TokenManager`] (refreshed before they expire and once on 401),
 //! typed [`Error`]s, retries and timeouts, typed log streams
-//! ([`Client::stream_logs`]), pagination and an escape hatch ([`Client::raw`]).
+//! ([`Client::stream_logs`]), deployments followed to their end
+//! ([`Client::deploy`]), pagination and an escape hatch ([`Client::raw`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), dployr::Error> {
@@ -26,6 +27,7 @@
 //! | [`auth`] | tokens, the refresher, JWT expiry |
 //! | [`sse`] | a sans-IO server-sent events decoder |
 //! | [`logs`] | typed, resumable log streams |
+//! | [`deploy`] | a deployment created and followed to `completed` or a typed failure |
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
 //! | [`retry`] | [`RetryConfig`] and the [`RetryBudget`] |
 //! | [`testing`](crate#testing) | `LocalInstance`, an in-process instance for tests (feature `testing`) |
@@ -40,6 +42,7 @@
 // What users call.
 mod client;
 mod client_builder;
+pub mod deploy;
 pub mod logs;
 mod pages;
 mod raw;
@@ -72,6 +75,7 @@ pub mod testing;
 pub use auth::{TokenManager, Tokens};
 pub use client::create_dployr_client;
 pub use client_builder::ClientBuilder;
+pub use deploy::{DeploymentProgress, DeploymentRun, Progress, DEFAULT_WAIT_TIMEOUT};
 pub use error::{Error, ErrorKind};
 pub use generated::{types, ByteStream, Client, ResponseValue};
 pub use logs::{LogEvent, LogStream, LogStreamBuilder, Resume};

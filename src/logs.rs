@@ -128,6 +128,7 @@ impl LogStreamBuilder {
             options: self,
             failed_attempts: 0,
             finished: false,
+            reported: None,
         })
     }
 }
@@ -188,6 +189,8 @@ pub struct LogStream {
     /// Reconnects in a row that did not yield an event.
     failed_attempts: u32,
     finished: bool,
+    /// What the instance said in an `event: error`, once it has.
+    reported: Option<String>,
 }
 
 impl std::fmt::Debug for LogStream {
@@ -305,6 +308,13 @@ struct Reconnected {
 }
 
 impl LogStream {
+    /// The data of the `event: error` the stream ended with, if it ended so:
+    /// the instance's own account of the failure, without this crate's words
+    /// around it.
+    pub(crate) fn reported_error(&self) -> Option<&str> {
+        self.reported.as_deref()
+    }
+
     fn on_event(
         &mut self,
         event: Result<Event, crate::sse::DecodeError>,
@@ -325,6 +335,7 @@ impl LogStream {
             }
             "error" => {
                 self.finished = true;
+                self.reported = Some(event.data.to_string());
                 Err(Error::new(
                     ErrorKind::Stream,
                     format!(

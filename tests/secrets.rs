@@ -294,6 +294,36 @@ async fn no_token_reaches_the_logs_or_any_error() {
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
     errors.push(("log stream connect failure", e));
 
+    // A deployment followed to its failure; its log stream is refused, so
+    // its status is polled.
+    let deploy = ScriptedServer::start(vec![
+        vec![json(
+            201,
+            &format!(
+                r#"{{"success":true,"id":"{DEPLOYMENT}","name":"web","created_at":"2024-01-01T12:00:00Z"}}"#
+            ),
+        )],
+        vec![json(404, r#"{"error":"no log stream"}"#)],
+        vec![json(
+            200,
+            &format!(
+                r#"{{"deployments":[{{"id":"{DEPLOYMENT}","user_id":"u","config":{{}},"status":"failed","created_at":"2024-01-01T12:00:00Z","updated_at":"2024-01-01T12:05:00Z"}}],"total":1}}"#
+            ),
+        )],
+    ])
+    .await;
+    let request: dployr::types::DeployRequest = serde_json::from_str(
+        r#"{"name":"web","user_id":"u","source":"image","runtime":{"type":"docker"},"image":"web:1","secrets":{"API_KEY":"k"}}"#,
+    )
+    .unwrap();
+    let run = bounded(client(&deploy.url, tokens(true)).deploy(request))
+        .await
+        .unwrap();
+    assert_no_secret("a deployment run's Debug", &format!("{run:?}"));
+    let e = bounded(run.wait()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DeploymentFailed, "{e}");
+    errors.push(("failed deployment", e));
+
     for (what, e) in &errors {
         assert_no_secret(what, &every_rendering(e));
     }
@@ -306,6 +336,10 @@ async fn no_token_reaches_the_logs_or_any_error() {
     assert!(
         logged.contains("log stream lost, reconnecting"),
         "the reconnect was not captured:\n{logged}"
+    );
+    assert!(
+        logged.contains("polling its status instead"),
+        "the deployment's fallback to polling was not captured:\n{logged}"
     );
     assert!(
         logged.contains("retrying with a refreshed token"),

@@ -13,6 +13,8 @@ pub(crate) struct Faults {
     retry_after: Option<u64>,
     pub(crate) delay: Duration,
     pub(crate) drop_streams_after: Option<usize>,
+    /// The status every log stream is refused with.
+    pub(crate) refuse_streams_with: Option<u16>,
 }
 
 /// One injected failure: the status and the `Retry-After` seconds to send.

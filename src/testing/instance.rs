@@ -283,9 +283,33 @@ impl LocalInstance {
         lock(&self.shared.faults).drop_streams_after = Some(events);
     }
 
+    /// Answers every log stream opened from now on with `status` (404, say)
+    /// and the API's `Error` body instead of its events, as an instance that
+    /// does not stream a deployment's log would. Deployments still run and
+    /// `GET /deployments` still shows their status. A number that is no
+    /// HTTP status is answered with 500.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let instance = dployr::testing::LocalInstance::start().await?;
+    /// let client = dployr::Client::builder(instance.url())
+    ///     .access_token(instance.viewer_token())
+    ///     .build()?;
+    /// instance.refuse_log_streams(404);
+    /// let refused = client.stream_logs("any").await.unwrap_err();
+    /// assert_eq!(refused.kind(), dployr::ErrorKind::NotFound);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn refuse_log_streams(&self, status: u16) {
+        lock(&self.shared.faults).refuse_streams_with = Some(status);
+    }
+
     /// Undoes [`fail_next`](Self::fail_next),
-    /// [`delay_responses`](Self::delay_responses) and
-    /// [`drop_log_streams_after`](Self::drop_log_streams_after).
+    /// [`delay_responses`](Self::delay_responses),
+    /// [`drop_log_streams_after`](Self::drop_log_streams_after) and
+    /// [`refuse_log_streams`](Self::refuse_log_streams).
     pub fn clear_faults(&self) {
         *lock(&self.shared.faults) = Default::default();
     }

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use super::auth::Role;
+use super::faults::describe;
 use super::reply::Reply;
 use super::router::{bearer, Answer, Call};
 use super::state::{lock, LogEntry, Shared};
@@ -30,6 +31,11 @@ pub(crate) fn open(call: &Call) -> Answer {
         .filter(|t| !t.is_empty())
         .or_else(|| bearer(&call.headers));
     call.authorize_token(token, Role::Viewer)?;
+    if let Some(status) = lock(&call.shared.faults).refuse_streams_with {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let (message, code) = describe(status);
+        return Err(Reply::error(status, message, code));
+    }
     let id = call
         .query("id")
         .filter(|id| !id.is_empty())

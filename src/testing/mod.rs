@@ -106,8 +106,9 @@
 //! # Fault injection
 //!
 //! [`LocalInstance::fail_next`] (and [`fail_next_with_retry_after`]),
-//! [`LocalInstance::delay_responses`] and
-//! [`LocalInstance::drop_log_streams_after`] make the instance misbehave in
+//! [`LocalInstance::delay_responses`],
+//! [`LocalInstance::drop_log_streams_after`] and
+//! [`LocalInstance::refuse_log_streams`] make the instance misbehave in
 //! the ways a client has to survive; [`LocalInstance::clear_faults`] undoes
 //! them.
 //!
