@@ -5,10 +5,22 @@
 //!   types deriving `schemars::JsonSchema`, formatted with prettyplease;
 //! - `spec_facts.rs`: what the hand-written layer needs to know per operation
 //!   (is it public, its default timeout, the bounds of its query parameters),
-//!   so that no hand-kept list can drift from the spec.
+//!   so that no hand-kept list can drift from the spec;
+//! - `spec_inventory.rs` and `open_values.rs`: the schemas, open value sets
+//!   and operations, for the tests and `src/open_values.rs` to iterate over
+//!   (`build/inventory.rs`).
 //!
-//! A spec that cannot be read fails the build with one message naming the
-//! file and the problem, not a panic backtrace.
+//! Before generating anything, the spec is checked against the conventions
+//! the crate relies on (`build/conventions.rs`). A spec that cannot be read
+//! or breaks a convention fails the build with one line per problem, naming
+//! the operation or schema and the rule, not a panic backtrace.
+
+#[path = "build/conventions.rs"]
+mod conventions;
+#[path = "build/document.rs"]
+mod document;
+#[path = "build/inventory.rs"]
+mod inventory;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,6 +42,7 @@ const TIMEOUT_EXTENSION: &str = "x-dployr-timeout-secs";
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
 
     match generate() {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,10 +61,34 @@ fn generate() -> Result<(), String> {
         .map_err(|e| format!("cannot read the spec: {e}"))?;
     let spec: OpenAPI = serde_norway::from_str(&text)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
+    let document = document::Document::parse(&text)?;
+    check_conventions(&document)?;
 
-    write(&out_dir.join("codegen.rs"), &client_code(&spec)?)?;
+    let code = client_code(&spec)?;
+    write(&out_dir.join("codegen.rs"), &code)?;
     write(&out_dir.join("spec_facts.rs"), &spec_facts(&spec)?)?;
+    write(
+        &out_dir.join("spec_inventory.rs"),
+        &inventory::spec_inventory(&document),
+    )?;
+    write(
+        &out_dir.join("open_values.rs"),
+        &inventory::open_values(&document),
+    )?;
     Ok(())
+}
+
+/// Fails with every broken convention, one per line.
+fn check_conventions(document: &document::Document) -> Result<(), String> {
+    let problems = conventions::check_conventions(document);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "breaks {} convention(s) the crate relies on (README.md, \"Changing the API\"):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    ))
 }
 
 fn env_var(name: &str) -> Result<String, String> {
@@ -108,7 +145,8 @@ fn client_code(spec: &OpenAPI) -> Result<String, String> {
     };
     let file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
-    Ok(prettyplease::unparse(&file))
+    let code = prettyplease::unparse(&file);
+    Ok(code)
 }
 
 fn tokens(code: &str) -> Result<proc_macro2::TokenStream, String> {
