@@ -165,8 +165,8 @@ mod tests {
     }
 
     #[test]
-    fn the_spec_marks_only_register_instance_public() {
-        assert_eq!(PUBLIC_OPERATIONS, &["register_instance"]);
+    fn the_spec_marks_only_the_installation_calls_public() {
+        assert_eq!(PUBLIC_OPERATIONS, &["register_instance", "request_domain"]);
         assert!(!is_public("list_services"));
     }
 

@@ -396,6 +396,36 @@ async fn register_instance_contract() {
     check_operation("registerInstance").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_domain_contract() {
+    check_operation("requestDomain").await;
+    // It runs during installation, before the instance has an access token:
+    // a token the client happens to hold must not go out with it.
+    assert!(
+        spec::operation("requestDomain").public,
+        "the spec marks it public"
+    );
+    let server = MockServer::start_async().await;
+    let answer = json!({"domain": "my-awesome-app.dployr.dev"});
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/system/domain")
+                .header_missing("authorization")
+                .json_body(json!({"token": "install-token-1"}));
+            then.status(200).json_body(answer.clone());
+        })
+        .await;
+    let client = quiet_client(&server);
+    let request = types::RequestDomainRequest::builder().token("install-token-1");
+    let answer = typed(client.request_domain().body(request).send()).await;
+    mock.assert_async().await;
+    assert_eq!(
+        answer.expect("the domain").domain,
+        "my-awesome-app.dployr.dev"
+    );
+}
+
 #[test]
 fn every_operation_has_exactly_one_contract_test() {
     let problems = spec::contract_coverage(include_str!("main.rs"), OPERATION_IDS);
