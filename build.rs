@@ -21,6 +21,8 @@ mod conventions;
 mod document;
 #[path = "build/inventory.rs"]
 mod inventory;
+#[path = "build/secrets.rs"]
+mod secrets;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -64,7 +66,7 @@ fn generate() -> Result<(), String> {
     let document = document::Document::parse(&text)?;
     check_conventions(&document)?;
 
-    let code = client_code(&spec)?;
+    let code = client_code(&spec, &document)?;
     write(&out_dir.join("codegen.rs"), &code)?;
     write(&out_dir.join("spec_facts.rs"), &spec_facts(&spec)?)?;
     write(
@@ -99,7 +101,7 @@ fn write(path: &Path, contents: &str) -> Result<(), String> {
     std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn client_code(spec: &OpenAPI) -> Result<String, String> {
+fn client_code(spec: &OpenAPI, document: &document::Document) -> Result<String, String> {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -119,6 +121,11 @@ fn client_code(spec: &OpenAPI) -> Result<String, String> {
             "i64",
             [TypeImpl::Display, TypeImpl::FromStr, TypeImpl::Default].into_iter(),
         );
+    }
+    // Values the spec marks secret get types whose `Debug` is redacted.
+    let secret_conversions = secrets::secret_conversions(document);
+    for (schema, target) in &secret_conversions {
+        settings.with_conversion(schema.clone(), *target, std::iter::empty());
     }
 
     let mut generator = Generator::new(&settings);
@@ -146,6 +153,15 @@ fn client_code(spec: &OpenAPI) -> Result<String, String> {
     let file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     let code = prettyplease::unparse(&file);
+    // A conversion that matched nothing would leave a secret as a plain,
+    // printable `String`; that must fail here rather than go unnoticed.
+    for (_, target) in &secret_conversions {
+        if !code.contains(target) {
+            return Err(format!(
+                "a value marked x-dployr-secret did not become {target}: the secret mapping in build/secrets.rs no longer matches what progenitor produces"
+            ));
+        }
+    }
     Ok(code)
 }
 

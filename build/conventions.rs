@@ -14,6 +14,9 @@ use serde_json::{Map, Value};
 
 use crate::document::{self, Document};
 
+/// The vendor extension that marks a string as secret.
+pub(crate) const SECRET_EXTENSION: &str = "x-dployr-secret";
+
 /// The component every error status answers with.
 const ERROR_BODY: &str = "ErrorResponse";
 
@@ -37,6 +40,7 @@ pub(crate) fn check_conventions(spec: &Document) -> Vec<String> {
     document::each_schema(spec, &mut |place, schema, is_component| {
         check_enum(place, schema, is_component, &mut problems);
         check_integer(place, schema, &mut problems);
+        check_secret(place, schema, is_component, &mut problems);
     });
     problems
 }
@@ -313,6 +317,30 @@ fn check_enum(place: &str, schema: &Value, is_component: bool, problems: &mut Ve
 fn check_integer(place: &str, schema: &Value, problems: &mut Vec<String>) {
     if schema["type"] == "integer" && schema["format"] != "int64" {
         problems.push(format!("{place}: an integer is `format: int64`"));
+    }
+}
+
+/// A secret is a plain string written in place: it becomes
+/// `dployr::Secret` (or `NonEmptySecret` with `minLength: 1`), which
+/// cannot express other constraints.
+fn check_secret(place: &str, schema: &Value, is_component: bool, problems: &mut Vec<String>) {
+    let Some(marker) = schema.get(SECRET_EXTENSION) else {
+        return;
+    };
+    let rule = format!(
+        "`{SECRET_EXTENSION}: true` marks a string written in place (a property or a map's values), with at most `minLength: 1` and no format, pattern, maxLength or enum"
+    );
+    let plain = marker == &Value::Bool(true)
+        && !is_component
+        && schema["type"] == "string"
+        && ["format", "pattern", "maxLength", "enum", "nullable"]
+            .iter()
+            .all(|key| schema.get(*key).is_none())
+        && schema
+            .get("minLength")
+            .is_none_or(|n| n.as_u64().is_some_and(|n| n <= 1));
+    if !plain {
+        problems.push(format!("{place}: {rule}"));
     }
 }
 

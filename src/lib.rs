@@ -28,6 +28,7 @@
 //! | [`logs`] | typed, resumable log streams |
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
 //! | [`retry`] | [`RetryConfig`] |
+//! | [`secret`] | [`Secret`], the type of every value the spec marks secret |
 //! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
 
 #![warn(missing_docs)]
@@ -44,6 +45,7 @@ mod operations;
 mod pages;
 mod raw;
 pub mod retry;
+pub mod secret;
 pub mod sse;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -62,6 +64,7 @@ pub use logs::{LogEvent, LogStream, LogStreamBuilder, Resume};
 pub use pages::{Pages, MAX_PAGE_SIZE};
 pub use raw::{RawRequest, RawResponse};
 pub use retry::RetryConfig;
+pub use secret::{NonEmptySecret, Secret};
 
 /// The generated builders, one per operation (what `client.list_services()`
 /// and the other operation methods return).

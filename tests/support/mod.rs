@@ -1,5 +1,6 @@
 //! Shared test helpers. Each test binary uses a different subset.
 #![allow(dead_code)]
 
+pub mod planted;
 pub mod scripted;
 pub mod spec;

@@ -51,7 +51,7 @@ pub fn ref_name(schema: &Value) -> Option<&str> {
 }
 
 /// Follows a local `$ref` (`#/components/...`) inside the spec.
-fn resolve(value: &'static Value) -> &'static Value {
+pub fn resolve(value: &'static Value) -> &'static Value {
     match value.get("$ref").and_then(Value::as_str) {
         None => value,
         Some(reference) => reference
@@ -337,8 +337,21 @@ pub enum Shape {
     /// `oneOf` (spec) or `anyOf` (schemars, for untagged enums): the set of
     /// alternatives matters, not which keyword lists them.
     OneOf(BTreeSet<Shape>),
+    /// A string marked `x-dployr-secret: true`: in the spec, the marker;
+    /// in the generated code, `dployr::Secret` or `NonEmptySecret`, whose
+    /// schemas carry the same marker. A secret that became a plain
+    /// `String` (printable in `Debug`) reads as `Type("string")` and differs.
+    Secret,
     /// No constraint (`true`, or a schema without a type).
     Any,
+}
+
+/// The vendor extension that marks a secret string.
+pub const SECRET_EXTENSION: &str = "x-dployr-secret";
+
+/// Whether the spec marks this schema as a secret string.
+pub fn is_secret(schema: &Value) -> bool {
+    schema.get(SECRET_EXTENSION) == Some(&Value::Bool(true))
 }
 
 fn alternatives(schema: &Value) -> Option<&Vec<Value>> {
@@ -352,6 +365,9 @@ fn alternatives(schema: &Value) -> Option<&Vec<Value>> {
 pub fn spec_shape(schema: &Value) -> Shape {
     if let Some(name) = ref_name(schema) {
         return Shape::Ref(name.to_string());
+    }
+    if is_secret(schema) {
+        return Shape::Secret;
     }
     if let Some(variants) = alternatives(schema) {
         return Shape::OneOf(variants.iter().map(spec_shape).collect());
@@ -377,6 +393,9 @@ pub fn generated_shape(schema: &Value, definitions: &Map<String, Value>) -> Shap
             .get(name)
             .unwrap_or_else(|| panic!("schemars definition {name} is missing"));
         return generated_shape(target, definitions);
+    }
+    if is_secret(schema) {
+        return Shape::Secret;
     }
     // schemars wraps a `$ref` in a one-element `allOf` to attach metadata.
     if let Some([only]) = schema
