@@ -144,10 +144,14 @@ fn check_success_response(spec: &Document, op: &document::Operation, problems: &
         problems.push(format!(
             "declare exactly one success response, as `2XX` (found {successes:?})"
         ));
-        return;
     }
-    let Some(response) = spec.resolve(&responses["2XX"]) else {
-        problems.push("the 2XX response $ref does not resolve".into());
+    // Its body is checked even under another key, so that one build
+    // reports every problem of the operation.
+    let [status] = successes.as_slice() else {
+        return;
+    };
+    let Some(response) = spec.resolve(&responses[status.as_str()]) else {
+        problems.push(format!("the {status} response $ref does not resolve"));
         return;
     };
     let Some(content) = response.get("content").and_then(Value::as_object) else {
@@ -158,7 +162,7 @@ fn check_success_response(spec: &Document, op: &document::Operation, problems: &
         [("application/json", media)] => {
             if let Err(why) = component_ref(spec, &media["schema"]) {
                 problems.push(format!(
-                    "the 2XX body's schema must be a $ref to a component schema ({why}); move it to components/schemas"
+                    "the {status} body's schema must be a $ref to a component schema ({why}); move it to components/schemas"
                 ));
             }
         }
@@ -169,7 +173,7 @@ fn check_success_response(spec: &Document, op: &document::Operation, problems: &
                 ));
             }
         }
-        _ => problems.push("the 2XX response has exactly one media type".into()),
+        _ => problems.push(format!("the {status} response has exactly one media type")),
     }
 }
 
