@@ -428,7 +428,7 @@ async fn request_domain_contract() {
 
 #[test]
 fn every_operation_has_exactly_one_contract_test() {
-    let problems = spec::contract_coverage(include_str!("main.rs"), OPERATION_IDS);
+    let problems = support::coverage::contract_coverage(include_str!("main.rs"), OPERATION_IDS);
     assert!(
         problems.is_empty(),
         "contract coverage:\n{}",
