@@ -9,14 +9,32 @@
 //! - `spec_facts.rs`: what the hand-written layer needs to know per operation
 //!   (is it public, its default timeout, the bounds of its inputs, whether it
 //!   streams), one `static` per operation, so that no hand-kept list can
-//!   drift from the spec.
+//!   drift from the spec;
 //!
 //! Operations are named once, by progenitor: the facts are keyed by the name
 //! progenitor gives each operation, and a spec whose operations and facts do
 //! not match one to one fails the build.
+//! - `spec_inventory.rs` and `open_values.rs`: the schemas, open value sets
+//!   and operations, for the tests and `src/open_values.rs` to iterate over
+//!   (`src/build/inventory.rs`).
 //!
-//! A spec that cannot be read fails the build with one message naming the
-//! file and the problem, not a panic backtrace.
+//! Before generating anything, the spec is checked against the conventions
+//! the crate relies on (`src/build/conventions.rs`). A spec that cannot be read
+//! or breaks a convention fails the build with one line per problem, naming
+//! the operation or schema and the rule, not a panic backtrace.
+
+// The build script's own modules live in src/build/; they are compiled only
+// here, never into the library.
+#[path = "src/build/conventions.rs"]
+mod conventions;
+#[path = "src/build/document.rs"]
+mod document;
+#[path = "src/build/inventory.rs"]
+mod inventory;
+#[path = "src/build/secrets.rs"]
+mod secrets;
+#[path = "src/build/sends.rs"]
+mod sends;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -43,6 +61,7 @@ const CREDENTIAL_EXTENSION: &str = "x-dployr-credential";
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/build");
 
     match generate() {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,11 +80,37 @@ fn generate() -> Result<(), String> {
         .map_err(|e| format!("cannot read the spec: {e}"))?;
     let spec: OpenAPI = serde_norway::from_str(&text)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
+    let document = document::Document::parse(&text)?;
+    check_conventions(&document)?;
 
     let facts = spec_facts(&spec)?;
-    write(&out_dir.join("codegen.rs"), &client_code(&spec, &facts)?)?;
+    write(
+        &out_dir.join("codegen.rs"),
+        &client_code(&spec, &facts, &document)?,
+    )?;
     write(&out_dir.join("spec_facts.rs"), &render_facts(&facts))?;
+    write(
+        &out_dir.join("spec_inventory.rs"),
+        &inventory::spec_inventory(&document),
+    )?;
+    write(
+        &out_dir.join("open_values.rs"),
+        &inventory::open_values(&document),
+    )?;
     Ok(())
+}
+
+/// Fails with every broken convention, one per line.
+fn check_conventions(document: &document::Document) -> Result<(), String> {
+    let problems = conventions::check_conventions(document);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "breaks {} convention(s) the crate relies on (README.md, \"Changing the API\"):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    ))
 }
 
 fn env_var(name: &str) -> Result<String, String> {
@@ -76,7 +121,11 @@ fn write(path: &Path, contents: &str) -> Result<(), String> {
     std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn client_code(spec: &OpenAPI, facts: &Facts) -> Result<String, String> {
+fn client_code(
+    spec: &OpenAPI,
+    facts: &Facts,
+    document: &document::Document,
+) -> Result<String, String> {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -96,6 +145,11 @@ fn client_code(spec: &OpenAPI, facts: &Facts) -> Result<String, String> {
             "i64",
             [TypeImpl::Display, TypeImpl::FromStr, TypeImpl::Default].into_iter(),
         );
+    }
+    // Values the spec marks secret get types whose `Debug` is redacted.
+    let secret_conversions = secrets::secret_conversions(document);
+    for (schema, target) in &secret_conversions {
+        settings.with_conversion(schema.clone(), *target, std::iter::empty());
     }
 
     let mut generator = Generator::new(&settings);
@@ -123,7 +177,17 @@ fn client_code(spec: &OpenAPI, facts: &Facts) -> Result<String, String> {
     let mut file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     sends::wrap(&mut file, facts)?;
-    Ok(prettyplease::unparse(&file))
+    let code = prettyplease::unparse(&file);
+    // A conversion that matched nothing would leave a secret as a plain,
+    // printable `String`; that must fail here rather than go unnoticed.
+    for (_, target) in &secret_conversions {
+        if !code.contains(target) {
+            return Err(format!(
+                "a value marked x-dployr-secret did not become {target}: the secret mapping in src/build/secrets.rs no longer matches what progenitor produces"
+            ));
+        }
+    }
+    Ok(code)
 }
 
 fn tokens(code: &str) -> Result<proc_macro2::TokenStream, String> {
@@ -427,137 +491,6 @@ fn resolve_parameter<'a>(
                 Some(ReferenceOr::Item(p)) => Ok(p),
                 _ => Err(format!("parameter reference {reference} does not resolve")),
             }
-        }
-    }
-}
-
-/// The pass over progenitor's output that puts every call through code this
-/// crate owns: each builder's generated `send` becomes the private
-/// `send_generated`, and a public `send` beside it runs it inside
-/// `crate::call::generated`, which returns `dployr::Error`.
-mod sends {
-    use std::collections::BTreeSet;
-
-    use heck::ToShoutySnakeCase;
-    use syn::visit::Visit;
-    use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
-
-    use super::Facts;
-
-    pub(super) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
-        let builders = file
-            .items
-            .iter_mut()
-            .find_map(|item| match item {
-                Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-                _ => None,
-            })
-            .ok_or("progenitor's output has no `builder` module")?;
-        let mut wrapped = BTreeSet::new();
-        for item in &mut builders.1 {
-            let Item::Impl(block) = item else { continue };
-            let Some(at) = block
-                .items
-                .iter()
-                .position(|item| matches!(item, ImplItem::Fn(f) if f.sig.ident == "send"))
-            else {
-                continue;
-            };
-            let ImplItem::Fn(generated) = &mut block.items[at] else {
-                continue;
-            };
-            let name = operation_name(generated)?;
-            let facts_name = facts
-                .contains_key(&name)
-                .then(|| quote::format_ident!("{}", name.to_shouty_snake_case()))
-                .ok_or_else(|| {
-                    format!(
-                        "progenitor generated the operation `{name}`, which no operationId \
-                         of the spec names in snake case; rename the operationId"
-                    )
-                })?;
-            let success = success_type(&generated.sig.output).ok_or_else(|| {
-                format!("{name}: `send` does not return Result<ResponseValue<T>, _>")
-            })?;
-            let docs: Vec<syn::Attribute> = std::mem::take(&mut generated.attrs);
-            generated.sig.ident = quote::format_ident!("send_generated");
-            generated.vis = syn::Visibility::Inherited;
-            // The generated future is boxed: it holds the request, the
-            // answer and every hook's state (16-22 kB), and a caller that
-            // awaits several operations in one function would otherwise
-            // carry all of them inline.
-            let public: syn::ImplItemFn = parse_quote! {
-                #(#docs)*
-                ///
-                /// Fails with a [`crate::Error`]; its [`kind`](crate::Error::kind) says what
-                /// went wrong.
-                pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
-                    crate::call::generated(
-                        &crate::operations::#facts_name,
-                        Box::pin(self.send_generated()),
-                    )
-                    .await
-                }
-            };
-            block.items.insert(at, ImplItem::Fn(public));
-            wrapped.insert(name);
-        }
-        let missing: Vec<&String> = facts.keys().filter(|n| !wrapped.contains(*n)).collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "no generated operation is named {missing:?}; progenitor names operations \
-                 differently from their operationIds in snake case"
-            ));
-        }
-        Ok(())
-    }
-
-    /// The name in the `OperationInfo` the generated `send` passes its hooks.
-    fn operation_name(send: &syn::ImplItemFn) -> Result<String, String> {
-        #[derive(Default)]
-        struct Find(Option<String>);
-        impl Visit<'_> for Find {
-            fn visit_field_value(&mut self, field: &syn::FieldValue) {
-                if let (syn::Member::Named(member), syn::Expr::Lit(lit)) =
-                    (&field.member, &field.expr)
-                {
-                    if let (true, syn::Lit::Str(s)) = (member == "operation_id", &lit.lit) {
-                        self.0 = Some(s.value());
-                    }
-                }
-                syn::visit::visit_field_value(self, field);
-            }
-        }
-        let mut find = Find::default();
-        find.visit_block(&send.block);
-        find.0
-            .ok_or_else(|| "a generated `send` names no operation_id".to_string())
-    }
-
-    /// `T` of `Result<ResponseValue<T>, _>`.
-    fn success_type(output: &ReturnType) -> Option<&Type> {
-        let ReturnType::Type(_, result) = output else {
-            return None;
-        };
-        first_type_argument(result, "Result")
-            .and_then(|response| first_type_argument(response, "ResponseValue"))
-    }
-
-    /// `A` of `Outer<A, ...>`.
-    fn first_type_argument<'a>(ty: &'a Type, outer: &str) -> Option<&'a Type> {
-        let Type::Path(path) = ty else {
-            return None;
-        };
-        let segment = path.path.segments.last()?;
-        if segment.ident != outer {
-            return None;
-        }
-        let PathArguments::AngleBracketed(args) = &segment.arguments else {
-            return None;
-        };
-        match args.args.first()? {
-            GenericArgument::Type(inner) => Some(inner),
-            _ => None,
         }
     }
 }

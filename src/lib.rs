@@ -30,6 +30,7 @@
 //! | [`deploy`] | a deployment created and followed to `completed` or a typed failure |
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
 //! | [`retry`] | [`RetryConfig`] and the [`RetryBudget`] |
+//! | [`secret`] | [`Secret`], the type of every value the spec marks secret |
 //! | [`testing`](crate#testing) | `LocalInstance`, an in-process instance for tests (feature `testing`) |
 //!
 //! Every call runs in a `dployr.request` [`tracing`](https://docs.rs/tracing)
@@ -62,6 +63,7 @@ mod tls;
 
 // Leaves: the error type and the SSE decoder.
 pub mod error;
+pub mod secret;
 pub mod sse;
 
 // The generated client and types, and conveniences on them.
@@ -84,6 +86,7 @@ pub use raw::{RawRequest, RawResponse};
 /// The HTTP method a [`Client::raw`] request takes (re-exported from `reqwest`).
 pub use reqwest::Method;
 pub use retry::{RetryBudget, RetryConfig};
+pub use secret::{NonEmptySecret, Secret};
 pub use settings::{
     Context, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
 };

@@ -180,13 +180,13 @@ mod tests {
     }
 
     #[test]
-    fn the_spec_marks_only_register_instance_public() {
+    fn the_spec_marks_only_the_installation_calls_public() {
         let public: Vec<&str> = OPERATIONS
             .iter()
             .filter(|op| op.public)
             .map(|op| op.id)
             .collect();
-        assert_eq!(public, ["registerInstance"]);
+        assert_eq!(public, ["registerInstance", "requestDomain"]);
     }
 
     #[test]

@@ -82,7 +82,10 @@
 //! - **System**: `status` is `healthy` with the uptime as a Go duration
 //!   (`1h2m3s`); `info` describes this host (CPU count, OS, architecture in
 //!   Go's names, memory on Linux); `doctor` and `install` answer `ok`;
-//!   `register` takes a claim without a token.
+//!   `register` takes a claim without a token; `domain` takes an
+//!   installation token without an access token and answers
+//!   `local-<port>.dployr.dev`, the port being the one the instance was
+//!   reached on.
 //!
 //! # Authentication
 //!

@@ -175,10 +175,11 @@ fn route(method: &Method, path: &str, call: &Call) -> Answer {
         ("/system/doctor", "POST") => system::doctor,
         ("/system/install", "POST") => system::install,
         ("/system/register", "POST") => system::register,
+        ("/system/domain", "POST") => system::request_domain,
         (
             "/deployments" | "/services" | "/logs/stream" | "/proxy/status" | "/proxy/restart"
             | "/proxy/add" | "/proxy/remove" | "/system/status" | "/system/info" | "/system/doctor"
-            | "/system/install" | "/system/register",
+            | "/system/install" | "/system/register" | "/system/domain",
             _,
         ) => return Err(not_allowed(method, path)),
         _ => return service_route(method, path, call),

@@ -1,5 +1,6 @@
 //! The proxy and system operations.
 
+use axum::http::header::HOST;
 use axum::http::StatusCode;
 
 use super::auth::Role;
@@ -9,8 +10,11 @@ use super::router::{Answer, Call};
 use super::validate;
 use crate::types::{
     DoctorStatus, KnownDoctorStatus, KnownSystemHealth, Message, ProxyStatus, ProxySummary,
-    ServiceCounts, SystemDoctorResult, SystemStatus,
+    RequestDomainResponse, ServiceCounts, SystemDoctorResult, SystemStatus,
 };
+
+/// The zone base hands managed domains out of.
+const MANAGED_ZONE: &str = "dployr.dev";
 
 fn message(status: StatusCode, text: &str) -> Reply {
     Reply::json(
@@ -121,4 +125,26 @@ pub(crate) fn install(call: &Call) -> Answer {
 pub(crate) fn register(call: &Call) -> Answer {
     validate::register_request(&call.object()?)?;
     Ok(Reply::Empty(StatusCode::OK))
+}
+
+/// Needs no token: the installation token is the credential, and any
+/// non-empty one is accepted. The domain is named after the port the
+/// instance was reached on, so each running instance gets its own, and
+/// asking again gives the same one.
+pub(crate) fn request_domain(call: &Call) -> Answer {
+    validate::domain_request(&call.object()?)?;
+    let port = call
+        .headers
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .and_then(|host| host.rsplit_once(':'))
+        .and_then(|(_, port)| port.parse::<u16>().ok());
+    let label = match port {
+        Some(port) => format!("local-{port}"),
+        None => "local".to_string(),
+    };
+    let domain = RequestDomainResponse {
+        domain: format!("{label}.{MANAGED_ZONE}"),
+    };
+    Ok(Reply::json(StatusCode::OK, &domain))
 }

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::reply::Reply;
-use crate::types::{DeployRequest, FieldError, ServiceUpdate};
+use crate::types::{DeployRequest, FieldError, RequestDomainRequest, ServiceUpdate};
 
 type Object = Map<String, Value>;
 
@@ -175,6 +175,13 @@ pub(crate) fn register_request(body: &Object) -> Result<String, Reply> {
         Some(id) if p.is_empty() => Ok(id),
         _ => Err(Reply::validation(p)),
     }
+}
+
+/// A `RequestDomainRequest` body: its installation token must be there.
+pub(crate) fn domain_request(body: &Object) -> Result<RequestDomainRequest, Reply> {
+    let mut p = Vec::new();
+    required_string(body, "", "token", &mut p);
+    decode(body, p)
 }
 
 fn problem(field: &str, message: &str) -> FieldError {

@@ -1,9 +1,16 @@
 //! Contract tests: `openapi.yaml` against the client generated from it.
 //!
 //! Every operation is called against a real HTTP server (httpmock) that
-//! answers with the spec's own examples, and every schema is checked
-//! against the type generated for it. What is expected is read from the
-//! spec at test time, so these tests follow the spec rather than a copy.
+//! answers with the spec's own examples and with each error status it
+//! declares, and against `LocalInstance`, which must serve it; every schema
+//! is checked against the type generated for it. What is expected is read
+//! from the spec at test time, and what is iterated over (operations,
+//! schemas, open value sets) comes from build.rs (`spec_inventory.rs`), so
+//! these tests follow the spec rather than a copy: a new operation asks for
+//! its own `<operation>_contract` test and nothing else here.
+
+// The inventory's macros, defined before the modules that use them.
+include!(concat!(env!("OUT_DIR"), "/spec_inventory.rs"));
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -15,6 +22,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dployr::testing::LocalInstance;
 use dployr::{types, Client, ErrorKind, ResponseValue, RetryConfig};
 use futures::TryStreamExt;
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
@@ -24,29 +32,46 @@ use serde_json::{json, Value};
 use support::spec::{self, Operation, Success};
 
 const TOKEN: &str = "contract-access-token";
-/// A service id with the three characters that break a path when sent raw.
-const SERVICE_ID: &str = "a/b c%d";
-/// `SERVICE_ID` as the request line must carry it. Written out by hand so
+/// The value of every string path parameter: the three characters that
+/// break a path when sent raw.
+const PATH_VALUE: &str = "a/b c%d";
+/// `PATH_VALUE` as the request line must carry it. Written out by hand so
 /// the SDK's encoder is checked against a fixed answer, not against itself.
-const SERVICE_ID_ON_THE_WIRE: &str = "a%2Fb%20c%25d";
-const LIMIT: i64 = 50;
-const OFFSET: i64 = 10;
-/// A log stream id that must be escaped in a query string.
-const LOG_ID: &str = "dep 1&x=y";
+const PATH_VALUE_ON_THE_WIRE: &str = "a%2Fb%20c%25d";
 
-type GeneratedResult<T> = Result<ResponseValue<T>, dployr::Error>;
-
-/// Awaits a generated call and keeps only its decoded value.
-async fn typed<T>(request: impl Future<Output = GeneratedResult<T>>) -> Result<T, dployr::Error> {
-    request.await.map(ResponseValue::into_inner)
+/// Awaits a generated call and keeps only its decoded value. Generic over
+/// the error so it reads the same whichever error type `send()` returns.
+async fn typed<T, E: Into<dployr::Error>>(
+    request: impl Future<Output = Result<ResponseValue<T>, E>>,
+) -> Result<T, dployr::Error> {
+    request
+        .await
+        .map(ResponseValue::into_inner)
+        .map_err(Into::into)
 }
 
 /// Awaits a generated call and serializes its decoded value (`()` is null).
-async fn call<T: Serialize>(
-    request: impl Future<Output = GeneratedResult<T>>,
+async fn call<T: Serialize, E: Into<dployr::Error>>(
+    request: impl Future<Output = Result<ResponseValue<T>, E>>,
 ) -> Result<Value, dployr::Error> {
     let value = typed(request).await?;
     Ok(serde_json::to_value(value).expect("a decoded value serializes"))
+}
+
+/// Awaits a call whose answer is a byte stream and returns it as text.
+async fn text<E: Into<dployr::Error>>(
+    request: impl Future<Output = Result<ResponseValue<dployr::ByteStream>, E>>,
+) -> Result<Value, dployr::Error> {
+    let stream = typed(request).await?;
+    let bytes: Vec<u8> = stream
+        .into_inner()
+        .map_ok(|chunk| chunk.to_vec())
+        .try_concat()
+        .await
+        .expect("the local server sends the whole body");
+    Ok(Value::String(
+        String::from_utf8(bytes).expect("the answer is UTF-8"),
+    ))
 }
 
 /// The spec's example of the operation's request body, as the generated type.
@@ -59,88 +84,81 @@ fn request_body<T: DeserializeOwned>(operation_id: &str) -> T {
         .unwrap_or_else(|e| panic!("the {schema} example does not decode: {e}"))
 }
 
-/// Calls `operation_id` with valid inputs (the constants above, request
-/// bodies from the spec's examples) and returns the decoded answer as JSON.
-async fn invoke(client: &Client, operation_id: &str) -> Result<Value, dployr::Error> {
-    match operation_id {
-        "listDeployments" => {
-            call(client.list_deployments().limit(LIMIT).offset(OFFSET).send()).await
-        }
-        "createDeployment" => {
-            let body: types::DeployRequest = request_body(operation_id);
-            call(client.create_deployment().body(body).send()).await
-        }
-        "listServices" => call(client.list_services().limit(LIMIT).offset(OFFSET).send()).await,
-        "getService" => call(client.get_service().service_id(SERVICE_ID).send()).await,
-        "updateService" => {
-            let body: types::ServiceUpdate = request_body(operation_id);
-            let request = client.update_service().service_id(SERVICE_ID);
-            call(request.body(body).send()).await
-        }
-        "patchService" => {
-            let body: types::ServiceUpdate = request_body(operation_id);
-            let request = client.patch_service().service_id(SERVICE_ID);
-            call(request.body(body).send()).await
-        }
-        "deleteService" => call(client.delete_service().service_id(SERVICE_ID).send()).await,
-        "openLogStream" => {
-            let stream = typed(client.open_log_stream().id(LOG_ID).token(TOKEN).send()).await?;
-            let bytes: Vec<u8> = stream
-                .into_inner()
-                .map_ok(|chunk| chunk.to_vec())
-                .try_concat()
-                .await
-                .map_err(dployr::Error::from)?;
-            let text = String::from_utf8(bytes).expect("the log stream is UTF-8");
-            Ok(Value::String(text))
-        }
-        "getProxyStatus" => call(client.get_proxy_status().send()).await,
-        "restartProxy" => call(client.restart_proxy().send()).await,
-        "addProxyRoute" => {
-            let body: types::ProxyRoute = request_body(operation_id);
-            call(client.add_proxy_route().body(body).send()).await
-        }
-        "removeProxyRoute" => call(client.remove_proxy_route().send()).await,
-        "getSystemStatus" => call(client.get_system_status().send()).await,
-        "getSystemInfo" => call(client.get_system_info().send()).await,
-        "runSystemDoctor" => call(client.run_system_doctor().send()).await,
-        "installSystem" => {
-            let body: types::InstallRequest = request_body(operation_id);
-            call(client.install_system().body(body).send()).await
-        }
-        "registerInstance" => {
-            let body: types::RegisterInstanceRequest = request_body(operation_id);
-            call(client.register_instance().body(body).send()).await
-        }
-        other => panic!("invoke cannot call {other}: add it when the spec gains an operation"),
+/// The value `invoke` passes for a string parameter.
+fn string_argument(op: &Operation, name: &str) -> String {
+    let parameter = op.parameter(name);
+    match parameter.location.as_str() {
+        "path" => PATH_VALUE.to_string(),
+        // The request path puts the client's own token there, whatever the
+        // builder was given.
+        _ if parameter.is_credential => TOKEN.to_string(),
+        // Named after the parameter, so that two swapped parameters show,
+        // and in need of escaping in a query string.
+        _ => format!("{name} 1&x=y"),
     }
 }
+
+/// The value `invoke` passes for an integer parameter: its example, else
+/// its minimum, so that it passes the SDK's bounds check.
+fn int_argument(op: &Operation, name: &str) -> i64 {
+    let parameter = op.parameter(name);
+    let example = parameter.example.as_ref().and_then(Value::as_i64);
+    example.or(parameter.minimum).unwrap_or(0)
+}
+
+/// Generates `invoke` from the inventory: every operation called with every
+/// parameter it has (values from the two functions above) and, when it
+/// takes one, the spec's example body.
+macro_rules! contract_calls {
+    ($($id:literal => $method:ident {
+        parameters: [$($parameter:ident: $location:ident $kind:ident $name:literal),*],
+        body: [$($body:path)?],
+        answer: $answer:ident $(,)?
+    }),* $(,)?) => {
+        /// Every operationId, as build.rs read them.
+        const OPERATION_IDS: &[&str] = &[$($id),*];
+
+        /// Calls `operation_id` with valid inputs and returns the decoded
+        /// answer as JSON (a text answer as a JSON string).
+        async fn invoke(client: &Client, operation_id: &str) -> Result<Value, dployr::Error> {
+            match operation_id {
+                $($id => {
+                    #[allow(unused_variables)]
+                    let op = spec::operation($id);
+                    let request = client.$method()
+                        $(.$parameter(contract_calls!(@argument $kind, &op, $name)))*
+                        $(.body(request_body::<$body>($id)))?;
+                    contract_calls!(@answer $answer, request.send())
+                })*
+                other => panic!("the spec has no operation {other}"),
+            }
+        }
+    };
+    (@argument int, $op:expr, $name:literal) => { int_argument($op, $name) };
+    (@argument string, $op:expr, $name:literal) => { string_argument($op, $name) };
+    (@answer json, $send:expr) => { call($send).await };
+    (@answer text, $send:expr) => { text($send).await };
+}
+
+with_operations!(contract_calls);
 
 /// The raw path the server must see: path parameters substituted as the
 /// SDK must encode them.
 fn wire_path(op: &Operation) -> String {
-    op.parameters_in("path")
-        .fold(op.path.clone(), |path, name| {
-            let value = match name {
-                "serviceId" => SERVICE_ID_ON_THE_WIRE,
-                other => panic!("{}: no test value for path parameter {other}", op.id),
-            };
-            path.replace(&format!("{{{name}}}"), value)
-        })
+    op.parameters_in("path").fold(op.path.clone(), |path, p| {
+        path.replace(&format!("{{{}}}", p.name), PATH_VALUE_ON_THE_WIRE)
+    })
 }
 
 /// The decoded query the server must see; `invoke` passes every parameter.
 fn wire_query(op: &Operation) -> Vec<(String, String)> {
     op.parameters_in("query")
-        .map(|name| {
-            let value = match name {
-                "limit" => LIMIT.to_string(),
-                "offset" => OFFSET.to_string(),
-                "id" => LOG_ID.to_string(),
-                "token" => TOKEN.to_string(),
-                other => panic!("{}: no test value for query parameter {other}", op.id),
+        .map(|p| {
+            let value = match p.is_integer {
+                true => int_argument(op, &p.name).to_string(),
+                false => string_argument(op, &p.name),
             };
-            (name.to_string(), value)
+            (p.name.clone(), value)
         })
         .collect()
 }
@@ -175,15 +193,54 @@ fn quiet_client(server: &MockServer) -> Client {
 }
 
 /// The contract of one operation: the request the SDK sends is the one the
-/// spec describes, and the spec's example answer decodes to itself.
+/// spec describes, the spec's example answer decodes to itself, every
+/// error status it declares becomes a typed error, and `LocalInstance`
+/// serves it.
 async fn check_operation(operation_id: &str) {
     let op = spec::operation(operation_id);
+    check_request_and_answer(&op).await;
+    errors::check_declared_errors(&op).await;
+    check_local_instance_serves(&op).await;
+}
+
+/// `LocalInstance` answers the operation with a success or with an error
+/// status the operation declares, never with "no such route".
+async fn check_local_instance_serves(op: &Operation) {
+    let instance = LocalInstance::start().await.expect("a LocalInstance");
+    let client = Client::builder(instance.url())
+        .access_token(instance.owner_token())
+        .retry(RetryConfig::disabled())
+        .build()
+        .expect("a client for the LocalInstance");
+    let Err(error) = invoke(&client, &op.id).await else {
+        return;
+    };
+    let id = &op.id;
+    let what = format!("{} {}", op.method, op.path);
+    assert!(
+        !matches!(
+            error.code(),
+            Some("route.not_found" | "request.method_not_allowed")
+        ),
+        "{id}: LocalInstance does not serve {what} ({error}); add its handler to src/testing/router.rs"
+    );
+    let status = error.status().map(|s| s.as_u16());
+    assert!(
+        status.is_some_and(|s| op.errors.iter().any(|(declared, _)| *declared == s)),
+        "{id}: LocalInstance answered {what} with {error}, a status {id} does not declare"
+    );
+}
+
+/// The request the SDK sends for the operation, and the answer it decodes
+/// from the spec's example.
+async fn check_request_and_answer(op: &Operation) {
+    let operation_id = op.id.as_str();
     let server = MockServer::start_async().await;
     let (client, tokens) = dployr::create_dployr_client(&server.base_url()).expect("a client");
     tokens.set_access_token(TOKEN);
 
-    let path = wire_path(&op);
-    let query = wire_query(&op);
+    let path = wire_path(op);
+    let query = wire_query(op);
     let body = op
         .request_schema
         .as_deref()
@@ -343,9 +400,39 @@ async fn register_instance_contract() {
     check_operation("registerInstance").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_domain_contract() {
+    check_operation("requestDomain").await;
+    // It runs during installation, before the instance has an access token:
+    // a token the client happens to hold must not go out with it.
+    assert!(
+        spec::operation("requestDomain").public,
+        "the spec marks it public"
+    );
+    let server = MockServer::start_async().await;
+    let answer = json!({"domain": "my-awesome-app.dployr.dev"});
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/system/domain")
+                .header_missing("authorization")
+                .json_body(json!({"token": "install-token-1"}));
+            then.status(200).json_body(answer.clone());
+        })
+        .await;
+    let client = quiet_client(&server);
+    let request = types::RequestDomainRequest::builder().token("install-token-1");
+    let answer = typed(client.request_domain().body(request).send()).await;
+    mock.assert_async().await;
+    assert_eq!(
+        answer.expect("the domain").domain,
+        "my-awesome-app.dployr.dev"
+    );
+}
+
 #[test]
 fn every_operation_has_exactly_one_contract_test() {
-    let problems = spec::contract_coverage(include_str!("main.rs"));
+    let problems = support::coverage::contract_coverage(include_str!("main.rs"), OPERATION_IDS);
     assert!(
         problems.is_empty(),
         "contract coverage:\n{}",

@@ -3,37 +3,29 @@
 
 use super::*;
 
-/// Lists the generated type of every component schema, so tests can go
-/// from a schema's name to its type. A schema missing here fails
-/// `every_schema_example_validates_and_round_trips` and
-/// `generated_types_match_the_spec`.
+/// A component schema and what the tests do with its generated type.
+struct GeneratedType {
+    name: &'static str,
+    round_trip: fn(&Value) -> Result<Value, String>,
+    schema: fn() -> Value,
+}
+
+/// Builds `GENERATED_TYPES` from the inventory build.rs writes, so every
+/// component schema is checked without anyone listing it.
 macro_rules! generated_types {
-    ($($name:ident),+ $(,)?) => {
-        const GENERATED_TYPES: &[&str] = &[$(stringify!($name)),+];
-
-        fn round_trip(name: &str, value: &Value) -> Option<Result<Value, String>> {
-            match name {
-                $(stringify!($name) => Some(spec::round_trip::<types::$name>(value)),)+
-                _ => None,
-            }
-        }
-
-        fn generated_schema(name: &str) -> Option<Value> {
-            match name {
-                $(stringify!($name) => Some(spec::generated_schema::<types::$name>()),)+
-                _ => None,
-            }
-        }
+    ($($name:literal => $type:path),* $(,)?) => {
+        const GENERATED_TYPES: &[GeneratedType] = &[$(GeneratedType {
+            name: $name,
+            round_trip: spec::round_trip::<$type>,
+            schema: spec::generated_schema::<$type>,
+        }),*];
     };
 }
 
-generated_types! {
-    BlockDevice, Blueprint, BuildInfo, DeployRequest, DeployResponse, Deployment, DeploymentList,
-    DeploymentStatus, DoctorStatus, Error, ErrorResponse, FieldError, HardwareInfo, InstallRequest,
-    KnownDeploymentStatus, KnownDoctorStatus, KnownRuntime, KnownSource, KnownSystemHealth, Message,
-    Partition, ProxyRoute, ProxyStatus, ProxySummary, RegisterInstanceRequest, RemoteObj, Runtime,
-    RuntimeObj, Service, ServiceCounts, ServiceList, ServiceUpdate, Source, StorageInfo, StringMap,
-    SystemDoctorResult, SystemHealth, SystemInfo, SystemStatus, ValidationError,
+with_component_schemas!(generated_types);
+
+fn generated_type(name: &str) -> Option<&'static GeneratedType> {
+    GENERATED_TYPES.iter().find(|t| t.name == name)
 }
 
 #[test]
@@ -46,9 +38,9 @@ fn every_schema_example_validates_and_round_trips() {
         if let Err(why) = spec::validate(name, example) {
             problems.push(format!("{name}: its example does not validate: {why}"));
         }
-        match round_trip(name, example) {
+        match generated_type(name).map(|t| (t.round_trip)(example)) {
             None => problems.push(format!(
-                "{name}: no generated type listed in generated_types!"
+                "{name}: not in build.rs's inventory (is the build stale?)"
             )),
             Some(Err(why)) => problems.push(format!("{name}: {why}")),
             // No normalisation: every example is free of empty maps and
@@ -73,18 +65,11 @@ fn every_schema_example_validates_and_round_trips() {
 fn generated_types_match_the_spec() {
     let mut problems = Vec::new();
     for name in spec::schemas().keys() {
-        match generated_schema(name) {
+        match generated_type(name) {
             None => problems.push(format!(
-                "{name}: no generated type listed in generated_types!"
+                "{name}: not in build.rs's inventory (is the build stale?)"
             )),
-            Some(generated) => problems.extend(spec::schema_drift(name, &generated)),
-        }
-    }
-    for name in GENERATED_TYPES {
-        if !spec::schemas().contains_key(*name) {
-            problems.push(format!(
-                "{name}: listed in generated_types! but not in the spec"
-            ));
+            Some(t) => problems.extend(spec::schema_drift(name, &(t.schema)())),
         }
     }
     assert!(
@@ -94,30 +79,30 @@ fn generated_types_match_the_spec() {
     );
 }
 
-/// The open value sets (`oneOf [Known<X>, Other]`) and their generated
-/// types, so each can be decoded by name.
+/// Builds `OPEN_TYPES` and `decode_open` from the inventory of open value
+/// sets (`oneOf [Known<X>, Other]`), so each can be decoded by name.
 macro_rules! open_types {
-    ($($open:ident),+ $(,)?) => {
-        const OPEN_TYPES: &[&str] = &[$(stringify!($open)),+];
+    ($($name:literal => $open:path),* $(,)?) => {
+        const OPEN_TYPES: &[&str] = &[$($name),*];
 
         /// Decodes `value` as the open type `name`: (its Display, whether it
         /// is a known value, its JSON encoding).
         fn decode_open(name: &str, value: &str) -> (String, bool, Value) {
             let json = Value::String(value.to_string());
             match name {
-                $(stringify!($open) => {
-                    let decoded: types::$open = serde_json::from_value(json)
+                $($name => {
+                    let decoded: $open = serde_json::from_value(json)
                         .unwrap_or_else(|e| panic!("{name} rejects {value:?}: {e}"));
                     let encoded = serde_json::to_value(&decoded).expect("encodes");
                     (decoded.to_string(), decoded.known().is_some(), encoded)
-                })+
-                other => panic!("{other} is not listed in open_types!"),
+                })*
+                other => panic!("{other} is not an open value set in build.rs's inventory"),
             }
         }
     };
 }
 
-open_types! { DeploymentStatus, DoctorStatus, Runtime, Source, SystemHealth }
+with_open_value_sets!(open_types);
 
 #[test]
 fn open_value_sets_cannot_drift_from_their_known_enums() {
@@ -126,7 +111,7 @@ fn open_value_sets_cannot_drift_from_their_known_enums() {
     names.sort_unstable();
     assert_eq!(
         names, OPEN_TYPES,
-        "open_types! must list exactly the spec's open value sets"
+        "build.rs's inventory lists exactly the spec's open value sets"
     );
     for set in &sets {
         let (name, known) = (&set.name, &set.known);

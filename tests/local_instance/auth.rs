@@ -1,4 +1,5 @@
-//! Roles, rejected tokens, refresh with issued tokens, and registration.
+//! Roles, rejected tokens, refresh with issued tokens, registration and
+//! domain requests.
 
 use super::*;
 
@@ -137,5 +138,35 @@ async fn registering_needs_a_claim_but_no_token() {
     )
     .await;
     assert_eq!(fields_of(&error), ["claim"]);
+    assert_answers_match_spec(&instance, &[]);
+}
+
+#[tokio::test]
+async fn requesting_a_domain_needs_an_installation_token_but_no_access_token() {
+    let instance = instance(Duration::from_millis(20)).await;
+    let anonymous = Client::builder(instance.url()).build().unwrap();
+    let expected = format!("local-{}.dployr.dev", instance.addr().port());
+    for _ in 0..2 {
+        let request = RequestDomainRequest::builder().token("install-token-from-base");
+        let answer = anonymous
+            .request_domain()
+            .body(request)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.domain, expected, "the same domain each time");
+    }
+
+    for body in [json!({}), json!({"token": ""}), json!({"token": 7})] {
+        let error = error_of(
+            anonymous
+                .raw(Method::POST, "/system/domain")
+                .json(&body)
+                .send(),
+        )
+        .await;
+        assert_eq!(status_of(&error), Some(422), "{body}");
+        assert_eq!(fields_of(&error), ["token"], "{body}");
+    }
     assert_answers_match_spec(&instance, &[]);
 }

@@ -25,8 +25,8 @@ use serde_json::{json, Value};
 use dployr::testing::{LocalInstance, Role};
 use dployr::types::{
     DeployRequest, InstallRequest, KnownDeploymentStatus, KnownDoctorStatus, KnownRuntime,
-    KnownSource, ProxyRoute, RegisterInstanceRequest, RemoteObj, Runtime, RuntimeObj,
-    ServiceUpdate,
+    KnownSource, ProxyRoute, RegisterInstanceRequest, RemoteObj, RequestDomainRequest, Runtime,
+    RuntimeObj, ServiceUpdate,
 };
 use dployr::{Client, ErrorKind, LogEvent, Resume};
 use support::spec;

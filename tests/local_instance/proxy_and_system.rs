@@ -176,6 +176,12 @@ async fn every_operation_answers_in_the_shapes_of_the_spec() {
             Some(json!({"claim": "c", "instance_id": "i"})),
             "registerInstance",
         ),
+        (
+            Method::POST,
+            "/system/domain",
+            Some(json!({"token": "t"})),
+            "requestDomain",
+        ),
         (Method::DELETE, &item, None, "deleteService"),
     ];
     for (method, path, body, operation) in calls {

@@ -51,7 +51,7 @@ pub fn ref_name(schema: &Value) -> Option<&str> {
 }
 
 /// Follows a local `$ref` (`#/components/...`) inside the spec.
-fn resolve(value: &'static Value) -> &'static Value {
+pub fn resolve(value: &'static Value) -> &'static Value {
     match value.get("$ref").and_then(Value::as_str) {
         None => value,
         Some(reference) => reference
@@ -95,6 +95,22 @@ impl Success {
     }
 }
 
+/// One parameter of an operation.
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    /// `path` or `query`.
+    pub location: String,
+    pub name: String,
+    /// Its `example`, if the spec gives one.
+    pub example: Option<Value>,
+    /// Its schema's `minimum`, if any.
+    pub minimum: Option<i64>,
+    /// `type: integer` (else a string, as build.rs makes sure).
+    pub is_integer: bool,
+    /// `x-dployr-credential: true`: the client sends its access token here.
+    pub is_credential: bool,
+}
+
 /// One operation of the spec.
 #[derive(Clone, Debug)]
 pub struct Operation {
@@ -103,8 +119,8 @@ pub struct Operation {
     pub method: String,
     /// The path template, e.g. `/services/{serviceId}`.
     pub path: String,
-    /// `(location, name)` of each parameter, e.g. `("query", "limit")`.
-    pub parameters: Vec<(String, String)>,
+    /// Each parameter, path item's first.
+    pub parameters: Vec<Parameter>,
     /// The component schema of the JSON request body, if there is one.
     pub request_schema: Option<String>,
     pub success: Success,
@@ -125,9 +141,16 @@ impl Operation {
             .filter_map(Value::as_array)
             .flatten()
             .map(|p| {
-                let text = |key: &str| resolve(p)[key].as_str().map(String::from);
-                let lacks = || panic!("{id}: a parameter lacks `in` or `name`");
-                text("in").zip(text("name")).unwrap_or_else(lacks)
+                let p = resolve(p);
+                let text = |key: &str| p[key].as_str().unwrap_or_default().to_string();
+                Parameter {
+                    location: text("in"),
+                    name: text("name"),
+                    example: p.get("example").cloned(),
+                    minimum: p["schema"]["minimum"].as_i64(),
+                    is_integer: p["schema"]["type"] == "integer",
+                    is_credential: p["x-dployr-credential"] == true,
+                }
             })
             .collect();
         let request_schema = op
@@ -179,9 +202,21 @@ impl Operation {
     }
 
     /// The parameters found in `location` (`path`, `query`).
-    pub fn parameters_in<'a>(&'a self, location: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let found = self.parameters.iter().filter(move |(l, _)| l == location);
-        found.map(|(_, name)| name.as_str())
+    pub fn parameters_in<'a>(
+        &'a self,
+        location: &'a str,
+    ) -> impl Iterator<Item = &'a Parameter> + 'a {
+        self.parameters
+            .iter()
+            .filter(move |p| p.location == location)
+    }
+
+    /// The parameter called `name`.
+    pub fn parameter(&self, name: &str) -> &Parameter {
+        self.parameters
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("{}: no parameter {name}", self.id))
     }
 }
 
@@ -210,28 +245,40 @@ fn read_success(id: &str, response: &'static Value) -> Success {
     }
 }
 
-/// Every operation in the spec, in document order.
-pub fn operations() -> Vec<Operation> {
-    const METHODS: &[&str] = &[
-        "get", "put", "post", "delete", "patch", "head", "options", "trace",
-    ];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
+
+/// `(path, method, operation, the path item's parameters)` of every
+/// operation, unread.
+fn raw_operations() -> Vec<(&'static str, &'static str, &'static Value, &'static Value)> {
     let paths = document()["paths"].as_object().expect("the spec has paths");
     let mut found = Vec::new();
     for (path, item) in paths {
         for method in METHODS {
             if let Some(op) = item.get(*method) {
-                found.push(Operation::read(path, method, op, &item["parameters"]));
+                found.push((path.as_str(), *method, op, &item["parameters"]));
             }
         }
     }
     found
 }
 
-/// The operation with this `operationId`.
-pub fn operation(id: &str) -> Operation {
-    operations()
+/// Every operation in the spec, in document order.
+pub fn operations() -> Vec<Operation> {
+    raw_operations()
         .into_iter()
-        .find(|op| op.id == id)
+        .map(|(path, method, op, shared)| Operation::read(path, method, op, shared))
+        .collect()
+}
+
+/// The operation with this `operationId`. Only it is read, so what is
+/// wrong with another operation cannot fail the tests of this one.
+pub fn operation(id: &str) -> Operation {
+    raw_operations()
+        .into_iter()
+        .find(|(_, _, op, _)| op["operationId"] == id)
+        .map(|(path, method, op, shared)| Operation::read(path, method, op, shared))
         .unwrap_or_else(|| panic!("the spec has no operation {id}"))
 }
 
@@ -293,8 +340,21 @@ pub enum Shape {
     /// `oneOf` (spec) or `anyOf` (schemars, for untagged enums): the set of
     /// alternatives matters, not which keyword lists them.
     OneOf(BTreeSet<Shape>),
+    /// A string marked `x-dployr-secret: true`: in the spec, the marker;
+    /// in the generated code, `dployr::Secret` or `NonEmptySecret`, whose
+    /// schemas carry the same marker. A secret that became a plain
+    /// `String` (printable in `Debug`) reads as `Type("string")` and differs.
+    Secret,
     /// No constraint (`true`, or a schema without a type).
     Any,
+}
+
+/// The vendor extension that marks a secret string.
+pub const SECRET_EXTENSION: &str = "x-dployr-secret";
+
+/// Whether the spec marks this schema as a secret string.
+pub fn is_secret(schema: &Value) -> bool {
+    schema.get(SECRET_EXTENSION) == Some(&Value::Bool(true))
 }
 
 fn alternatives(schema: &Value) -> Option<&Vec<Value>> {
@@ -308,6 +368,9 @@ fn alternatives(schema: &Value) -> Option<&Vec<Value>> {
 pub fn spec_shape(schema: &Value) -> Shape {
     if let Some(name) = ref_name(schema) {
         return Shape::Ref(name.to_string());
+    }
+    if is_secret(schema) {
+        return Shape::Secret;
     }
     if let Some(variants) = alternatives(schema) {
         return Shape::OneOf(variants.iter().map(spec_shape).collect());
@@ -333,6 +396,9 @@ pub fn generated_shape(schema: &Value, definitions: &Map<String, Value>) -> Shap
             .get(name)
             .unwrap_or_else(|| panic!("schemars definition {name} is missing"));
         return generated_shape(target, definitions);
+    }
+    if is_secret(schema) {
+        return Shape::Secret;
     }
     // schemars wraps a `$ref` in a one-element `allOf` to attach metadata.
     if let Some([only]) = schema
@@ -512,96 +578,4 @@ pub fn open_value_sets() -> Vec<OpenValueSet> {
         }
     }
     found
-}
-
-/// A `*_contract` test function found in a test file's source.
-#[derive(Debug)]
-struct ContractTest {
-    function: String,
-    /// The `operationId` its body passes to `check_operation`.
-    checks: Option<String>,
-    /// Marked `#[tokio::test]` and not `#[ignore]`d.
-    runs: bool,
-}
-
-/// The `*_contract` functions in `source`, skipping commented-out lines, so
-/// that deleting, commenting out or ignoring a test is noticed.
-fn contract_tests(source: &str) -> Vec<ContractTest> {
-    let lines: Vec<&str> = source
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with("//"))
-        .collect();
-    let is_fn = |l: &str| l.starts_with("fn ") || l.starts_with("async fn ");
-    let mut found = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let Some(rest) = line
-            .strip_prefix("async fn ")
-            .or_else(|| line.strip_prefix("fn "))
-        else {
-            continue;
-        };
-        let function: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !function.ends_with("_contract") {
-            continue;
-        }
-        let attributes: Vec<&str> = lines[..i]
-            .iter()
-            .rev()
-            .take_while(|l| l.starts_with("#["))
-            .copied()
-            .collect();
-        let runs = attributes.iter().any(|a| a.starts_with("#[tokio::test"))
-            && !attributes.iter().any(|a| a.starts_with("#[ignore"));
-        let checks = lines[i + 1..]
-            .iter()
-            .take_while(|l| !is_fn(l))
-            .find_map(|l| l.split("check_operation(\"").nth(1))
-            .and_then(|rest| rest.split('"').next())
-            .map(String::from);
-        found.push(ContractTest {
-            function,
-            checks,
-            runs,
-        });
-    }
-    found
-}
-
-/// What is wrong with the contract tests in `source` (a test file's text):
-/// an operation without exactly one runnable `<snake_case id>_contract`
-/// test, or a `*_contract` test checking an operation the spec lacks.
-pub fn contract_coverage(source: &str) -> Vec<String> {
-    let tests = contract_tests(source);
-    let operations = operations();
-    let mut problems = Vec::new();
-    for op in &operations {
-        let function = format!("{}_contract", snake_case(&op.id));
-        match tests.iter().filter(|t| t.function == function).count() {
-            1 => {}
-            n => problems.push(format!("{}: {n} tests named `{function}`", op.id)),
-        }
-    }
-    for test in &tests {
-        let name = &test.function;
-        match &test.checks {
-            None => problems.push(format!("`{name}` calls no check_operation(\"<id>\")")),
-            Some(id) if !operations.iter().any(|op| &op.id == id) => {
-                problems.push(format!("`{name}` checks {id}, which the spec lacks"))
-            }
-            Some(id) if *name != format!("{}_contract", snake_case(id)) => {
-                problems.push(format!("`{name}` checks {id}: name it after {id}"))
-            }
-            Some(_) => {}
-        }
-        if !test.runs {
-            problems.push(format!(
-                "`{name}` is not a #[tokio::test], or is #[ignore]d"
-            ));
-        }
-    }
-    problems
 }
