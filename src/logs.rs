@@ -37,8 +37,9 @@ pub enum LogEvent {
         event: String,
         /// Its data.
         data: String,
-        /// The last event id when it arrived (empty when none was sent).
-        id: String,
+        /// The last event id when it arrived: `None` when the instance never
+        /// sent one, `Some("")` when it cleared it with an empty `id`.
+        id: Option<String>,
     },
 }
 
@@ -88,7 +89,9 @@ pub struct LogStreamBuilder {
 
 impl LogStreamBuilder {
     /// Reconnects when the connection drops before `done`, sending
-    /// `Last-Event-ID` so the instance continues where it stopped.
+    /// `Last-Event-ID` so the instance continues where it stopped. The
+    /// header carries the last id the instance set, empty if it cleared it
+    /// with an empty `id`; it is left out when no id was ever set.
     pub fn resume(mut self, resume: Resume) -> Self {
         self.resume = Some(resume);
         self
@@ -172,6 +175,14 @@ impl Client {
 ///
 /// Ends after [`LogEvent::Done`] or after the first error. Dropping it closes
 /// the connection.
+///
+/// When the body ends, a last `done` or `error` event that no blank line
+/// ended still counts if all its lines arrived whole (each ended by a
+/// newline), as the API reference's own example ends its stream: `done`
+/// yields [`LogEvent::Done`], `error` the [`ErrorKind::Stream`] error with
+/// the instance's message. Any other data left unended at that point is
+/// dropped: the stream fails with [`ErrorKind::Stream`], or reconnects when
+/// [resume](LogStreamBuilder::resume) is on.
 // Polled by hand rather than built from an `async` block: a stream yields
 // hundreds of thousands of events per second, and a future per event cost
 // more than decoding the event.
@@ -242,7 +253,19 @@ impl Stream for LogStream {
                 }
                 Poll::Ready(Some(Err(e))) => Error::from_reqwest(e),
                 Poll::Ready(None) => {
+                    // The API reference's own example ends its stream with
+                    // `done` and no blank line. The decoder, per the
+                    // standard, drops such an event; for the two events that
+                    // end a log stream, lines that all arrived whole are
+                    // taken as the instance meant them.
+                    let last = this
+                        .decoder
+                        .unterminated_event()
+                        .filter(|event| matches!(&*event.event, "done" | "error"));
                     this.decoder.finish();
+                    if let Some(event) = last {
+                        return Poll::Ready(Some(this.on_event(Ok(event))));
+                    }
                     if let Some(event) = this.decoder.next_event() {
                         return Poll::Ready(Some(this.on_event(event)));
                     }
@@ -347,7 +370,7 @@ impl LogStream {
             _ => Ok(LogEvent::Other {
                 event: event.event.into_owned(),
                 data: event.data.into(),
-                id: event.id.into(),
+                id: event.id.map(String::from),
             }),
         }
     }
@@ -359,9 +382,6 @@ impl LogStream {
             self.finished = true;
             return Err(lost);
         };
-        let last_event_id = Some(self.decoder.last_event_id())
-            .filter(|id| !id.is_empty())
-            .map(str::to_string);
         self.reconnecting = Some(Box::pin(reconnect(
             ReconnectWith {
                 builder: self.options.clone(),
@@ -369,7 +389,7 @@ impl LogStream {
             },
             lost,
             Resumption {
-                last_event_id,
+                last_event_id: self.decoder.last_event_id().map(str::to_string),
                 retry: self.decoder.retry(),
                 failed_attempts: self.failed_attempts,
             },
@@ -380,6 +400,7 @@ impl LogStream {
 
 /// Where a lost stream stood, for its reconnect.
 struct Resumption {
+    /// `None` when no id was ever set: no `Last-Event-ID` is sent then.
     last_event_id: Option<String>,
     retry: Option<Duration>,
     failed_attempts: u32,

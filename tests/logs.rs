@@ -117,7 +117,7 @@ async fn unknown_event_types_are_passed_through() {
         &LogEvent::Other {
             event: "progress".into(),
             data: "40%".into(),
-            id: "7".into()
+            id: Some("7".into())
         }
     );
     assert_eq!(events[1].as_ref().unwrap(), &LogEvent::Done("ok".into()));
@@ -223,6 +223,167 @@ async fn a_stream_dropped_mid_event_fails_without_the_partial_event() {
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[0].as_ref().unwrap(), &LogEvent::Line("whole".into()));
     assert_eq!(events[1].as_ref().unwrap_err().kind(), ErrorKind::Stream);
+}
+
+// The API reference's example ends this way: `done`, its lines, then the
+// end of the body with no blank line.
+#[tokio::test]
+async fn done_without_a_blank_line_at_the_end_of_the_body_ends_the_stream() {
+    for ending in [
+        "event: done\ndata: stream completed\n",
+        "event: done\r\ndata: stream completed\r\n",
+        "event: done\rdata: stream\rdata: completed\r",
+    ] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.path("/logs/stream");
+                then.status(200)
+                    .header("content-type", "text/event-stream")
+                    .body(format!(
+                        "data: cloning repository\n\n: heartbeat\n\n{ending}"
+                    ));
+            })
+            .await;
+        let mut logs = client_for(&server.base_url())
+            .stream_logs(DEPLOYMENT)
+            .await
+            .unwrap();
+        assert_eq!(
+            logs.next().await.unwrap().unwrap(),
+            LogEvent::Line("cloning repository".into())
+        );
+        let done = logs.next().await.unwrap().unwrap();
+        let LogEvent::Done(message) = done else {
+            panic!("{ending:?}: {done:?}")
+        };
+        assert_eq!(message.replace('\n', " "), "stream completed");
+        assert!(logs.next().await.is_none(), "{ending:?}");
+    }
+}
+
+#[tokio::test]
+async fn error_without_a_blank_line_at_the_end_fails_with_its_message() {
+    let server = ScriptedServer::start(vec![
+        vec![
+            sse_head(),
+            send("id: 1\ndata: building\n\nid: 2\nevent: error\ndata: container exited\ndata: with 137\n"),
+        ],
+        // Were the error not taken, a reconnect would end here.
+        vec![json_response(503, r#"{"error": "restarting"}"#)],
+    ])
+    .await;
+    // Resume on: the error is the instance's word, not a lost connection.
+    let logs = client_for(&server.url)
+        .log_stream(DEPLOYMENT)
+        .resume(Resume {
+            max_attempts: 1,
+            delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(5),
+        })
+        .open()
+        .await
+        .unwrap();
+    let events = collect(logs).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        events[0].as_ref().unwrap(),
+        &LogEvent::Line("building".into())
+    );
+    let err = events[1].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Stream);
+    assert!(
+        err.message().contains("container exited\nwith 137"),
+        "{err}"
+    );
+    // Display keeps to one line.
+    assert!(
+        err.to_string().contains("container exited with 137"),
+        "{err}"
+    );
+    assert_eq!(server.hits(), 1);
+}
+
+#[tokio::test]
+async fn other_unended_data_at_the_end_still_fails_the_stream() {
+    for ending in [
+        // Whole lines, but not of an event that ends the stream.
+        "id: 2\ndata: two\n",
+        "event: progress\ndata: 90%\n",
+        // `done` whose last line lost its newline: its text may be cut short.
+        "event: done\ndata: stream compl",
+        // `done` without data: a blank line would not dispatch it either.
+        "event: done\n",
+    ] {
+        let server = ScriptedServer::start(vec![vec![
+            sse_head(),
+            send(&format!("id: 1\ndata: one\n\n{ending}")),
+        ]])
+        .await;
+        let events = collect(
+            client_for(&server.url)
+                .stream_logs(DEPLOYMENT)
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(events.len(), 2, "{ending:?}: {events:?}");
+        assert_eq!(events[0].as_ref().unwrap(), &LogEvent::Line("one".into()));
+        let err = events[1].as_ref().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Stream, "{ending:?}");
+        assert!(err.to_string().contains("before `done`"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_reconnect_sends_last_event_id_only_once_one_was_set_even_empty() {
+    // Connection 1 never sets an id, connection 2 sets one then clears it
+    // (`id` alone), connection 3 sets `id:` empty after a real one.
+    let server = ScriptedServer::start(vec![
+        vec![sse_head(), send("retry: 5\n\ndata: one\n\ndata: tw")],
+        vec![
+            sse_head(),
+            send("id: 7\ndata: two\n\nid\nevent: progress\ndata: 50%\n\ndata: thr"),
+        ],
+        vec![
+            sse_head(),
+            send("id: 8\ndata: three\n\nid:\ndata: four\n\ndata: fi"),
+        ],
+        vec![sse_head(), send("event: done\ndata: ok\n\n")],
+    ])
+    .await;
+    let logs = client_for(&server.url)
+        .log_stream(DEPLOYMENT)
+        .resume(Resume::default())
+        .open()
+        .await
+        .unwrap();
+    let events: Vec<LogEvent> = collect(logs)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            LogEvent::Line("one".into()),
+            LogEvent::Line("two".into()),
+            LogEvent::Other {
+                event: "progress".into(),
+                data: "50%".into(),
+                id: Some(String::new()),
+            },
+            LogEvent::Line("three".into()),
+            LogEvent::Line("four".into()),
+            LogEvent::Done("ok".into()),
+        ]
+    );
+    let sent: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("last-event-id").map(str::to_string))
+        .collect();
+    assert_eq!(sent, [None, None, Some(String::new()), Some(String::new())]);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Arbitrary bytes, cut into arbitrary chunks, through the SSE decoder with
 //! small limits (so the limit paths are reached): no panic, and the outcome
-//! is the same as for the whole input pushed at once.
+//! (the unterminated last event included) is the same as for the whole input
+//! pushed at once.
 
 #![no_main]
 
@@ -10,7 +11,9 @@ use libfuzzer_sys::fuzz_target;
 #[derive(Debug, PartialEq)]
 struct Outcome {
     events: Vec<Result<Event, DecodeError>>,
-    last_event_id: String,
+    /// What `finish` discarded, when its lines were all whole.
+    unterminated: Option<Event>,
+    last_event_id: Option<String>,
     retry: Option<std::time::Duration>,
     comments: u64,
 }
@@ -24,15 +27,18 @@ fn decode<'a>(limits: Limits, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome
         decoder.push(chunk);
         events.extend(std::iter::from_fn(|| decoder.next_event()));
     }
+    let unterminated = decoder.unterminated_event();
     decoder.finish();
     events.extend(std::iter::from_fn(|| decoder.next_event()));
     assert!(decoder.next_event().is_none(), "an event after the end");
+    assert!(decoder.unterminated_event().is_none(), "kept after the end");
     if let Some(at) = events.iter().position(Result::is_err) {
         assert_eq!(at + 1, events.len(), "an event after the error");
     }
     Outcome {
         events,
-        last_event_id: decoder.last_event_id().to_owned(),
+        unterminated,
+        last_event_id: decoder.last_event_id().map(str::to_owned),
         retry: decoder.retry(),
         comments: decoder.comments_seen(),
     }
@@ -79,9 +85,9 @@ fuzz_target!(|data: &[u8]| {
     let mut decoder = Decoder::with_limits(limits);
     decoder.push(bytes);
     while decoder.next_event().is_some() {}
-    let last = decoder.last_event_id().to_owned();
+    let last = decoder.last_event_id().map(str::to_owned);
     decoder.restart();
-    assert_eq!(decoder.last_event_id(), last);
+    assert_eq!(decoder.last_event_id(), last.as_deref());
     decoder.push(bytes);
     decoder.finish();
     while decoder.next_event().is_some() {}

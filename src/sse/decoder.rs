@@ -62,7 +62,9 @@ pub struct Decoder {
     /// ID buffer" is this when set, and `last_event_id` otherwise; keeping the
     /// two apart spares a copy and a comparison per event.
     pending_id: Option<ByteString>,
-    last_event_id: ByteString,
+    /// `None` until an `id` field is dispatched, so a cleared ID (`Some("")`)
+    /// stays distinct from one never set.
+    last_event_id: Option<ByteString>,
     retry_ms: Option<u64>,
     comments: u64,
     ready: VecDeque<Event>,
@@ -93,7 +95,7 @@ impl Decoder {
             data: Data::Empty,
             event_type: String::new(),
             pending_id: None,
-            last_event_id: ByteString::new(),
+            last_event_id: None,
             retry_ms: None,
             comments: 0,
             ready: VecDeque::new(),
@@ -149,11 +151,69 @@ impl Decoder {
         }
     }
 
-    /// The last event ID string as of the latest dispatch (empty if none);
-    /// send it as `Last-Event-ID` when reconnecting.
+    /// The last event ID string as of the latest dispatch: `None` if no `id`
+    /// field was dispatched yet, `Some("")` if the last one was empty. When
+    /// reconnecting, send `Last-Event-ID` with it if it is `Some`, even empty
+    /// (the server cleared the ID), and no such header if it is `None`.
     #[must_use]
-    pub fn last_event_id(&self) -> &str {
-        &self.last_event_id
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.last_event_id.as_deref()
+    }
+
+    /// The event the input holds that no blank line has dispatched yet,
+    /// provided every line of it arrived whole, each ended by a line
+    /// terminator: the event a blank line would dispatch now, with its type,
+    /// data and ID.
+    ///
+    /// `None` when there is no such event: no `data` field since the last
+    /// dispatch (a blank line would dispatch nothing either), a last line
+    /// still waiting for its terminator, or a decoder that was finished or
+    /// failed. Nothing changes: the event stays pending and the ID
+    /// uncommitted.
+    ///
+    /// At the end of the input [`finish`](Decoder::finish) discards this
+    /// event, as the standard requires. Call this first when the protocol
+    /// carried by the stream lets a caller accept such a last event; the
+    /// decoder's own rules do not.
+    ///
+    /// ```
+    /// use dployr::sse::Decoder;
+    ///
+    /// let mut decoder = Decoder::new();
+    /// decoder.push(b"event: done\ndata: stream completed\n");
+    /// assert!(decoder.next_event().is_none());
+    /// let last = decoder.unterminated_event().expect("both lines are whole");
+    /// assert_eq!((&*last.event, &*last.data), ("done", "stream completed"));
+    ///
+    /// // A last line without its terminator does not count.
+    /// decoder.push(b"data: more");
+    /// assert!(decoder.unterminated_event().is_none());
+    /// decoder.finish();
+    /// assert!(decoder.next_event().is_none());
+    /// ```
+    #[must_use]
+    pub fn unterminated_event(&self) -> Option<Event> {
+        // A BOM still held back means no line was processed, so `data` is
+        // empty then too.
+        if self.state != State::Open || !self.partial.is_empty() {
+            return None;
+        }
+        let data = match &self.data {
+            Data::Empty => return None,
+            Data::One(data) => data.clone(),
+            Data::Joined(data) => ByteString::from(data.as_str()),
+        };
+        let event = if self.event_type.is_empty() {
+            Cow::Borrowed("message")
+        } else {
+            Cow::Owned(self.event_type.clone())
+        };
+        let id = self.pending_id.as_ref().or(self.last_event_id.as_ref());
+        Some(Event {
+            event,
+            data,
+            id: id.cloned(),
+        })
     }
 
     /// The reconnection delay most recently requested by a valid `retry`
@@ -383,7 +443,7 @@ impl Decoder {
         // The ID persists across events and is committed even when nothing is
         // dispatched, so an `id:`-only block still moves the resume point.
         if let Some(id) = self.pending_id.take() {
-            self.last_event_id = id;
+            self.last_event_id = Some(id);
         }
         let data = match mem::take(&mut self.data) {
             Data::Empty => {

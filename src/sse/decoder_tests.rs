@@ -8,7 +8,7 @@ use proptest::prelude::*;
 #[derive(Debug, PartialEq)]
 struct Outcome {
     events: Vec<Result<Event, DecodeError>>,
-    last_event_id: String,
+    last_event_id: Option<String>,
     retry: Option<Duration>,
     comments: u64,
 }
@@ -22,7 +22,7 @@ fn run_with(limits: Limits, chunks: &[&[u8]]) -> Outcome {
     let events = std::iter::from_fn(|| decoder.next_event()).collect();
     Outcome {
         events,
-        last_event_id: decoder.last_event_id().to_owned(),
+        last_event_id: decoder.last_event_id().map(str::to_owned),
         retry: decoder.retry(),
         comments: decoder.comments_seen(),
     }
@@ -41,16 +41,16 @@ fn decode_all(chunks: &[&[u8]]) -> Vec<Event> {
         .collect()
 }
 
-fn event(event: &str, data: &str, id: &str) -> Event {
+fn event(event: &str, data: &str, id: Option<&str>) -> Event {
     Event {
         event: Cow::Owned(event.to_owned()),
         data: data.into(),
-        id: id.into(),
+        id: id.map(ByteString::from),
     }
 }
 
 fn message(data: &str) -> Event {
-    event("message", data, "")
+    event("message", data, None)
 }
 
 fn data_of(chunks: &[&[u8]]) -> Vec<String> {
@@ -72,7 +72,7 @@ fn dployr_log_stream() {
         vec![
             Ok(message("cloning repository")),
             Ok(message("installing nodejs@18.1.0")),
-            Ok(event("done", "stream completed", "")),
+            Ok(event("done", "stream completed", None)),
         ]
     );
     assert_eq!(outcome.comments, 1);
@@ -83,7 +83,7 @@ fn error_event() {
     let events = decode_all(&[b"event: error\ndata: {\"message\":\"build failed\"}\n\n"]);
     assert_eq!(
         events,
-        vec![event("error", "{\"message\":\"build failed\"}", "")]
+        vec![event("error", "{\"message\":\"build failed\"}", None)]
     );
     assert!(!events[0].is_message());
 }
@@ -100,11 +100,11 @@ fn id_persists_across_events_until_changed() {
     let ids: Vec<_> = outcome
         .events
         .iter()
-        .map(|event| event.as_ref().unwrap().id.to_string())
+        .map(|event| event.as_ref().unwrap().id.as_deref())
         .collect();
     // A bare `id` line resets the ID to empty.
-    assert_eq!(ids, ["7", "7", "", "9"]);
-    assert_eq!(outcome.last_event_id, "9");
+    assert_eq!(ids, [Some("7"), Some("7"), Some(""), Some("9")]);
+    assert_eq!(outcome.last_event_id.as_deref(), Some("9"));
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn invalid_utf8_is_replaced_not_an_error() {
         vec![event(
             "t\u{FFFD}",
             "a\u{FFFD}b\u{FFFD}(\u{FFFD}",
-            "\u{FFFD}"
+            Some("\u{FFFD}")
         )]
     );
 }
@@ -263,14 +263,27 @@ fn line_without_colon_is_a_field_with_empty_value() {
 #[test]
 fn event_field_sets_type_and_empty_means_message() {
     let events = decode_all(&[b"event: a\nevent: b\ndata: 1\n\nevent:\ndata: 2\n\n"]);
-    assert_eq!(events, vec![event("b", "1", ""), message("2")]);
+    assert_eq!(events, vec![event("b", "1", None), message("2")]);
     assert!(events[1].is_message());
 }
 
 #[test]
 fn id_with_nul_is_ignored() {
     let events = decode_all(&[b"id: 1\nid: 2\0\ndata: x\n\n"]);
-    assert_eq!(events, vec![event("message", "x", "1")]);
+    assert_eq!(events, vec![event("message", "x", Some("1"))]);
+}
+
+#[test]
+fn an_empty_id_clears_the_id_and_differs_from_none() {
+    let outcome = run(&[b"data: a\n\nid: 3\ndata: b\n\nid:\ndata: c\n\n"]);
+    let ids: Vec<_> = outcome
+        .events
+        .iter()
+        .map(|event| event.as_ref().unwrap().id.as_deref())
+        .collect();
+    assert_eq!(ids, [None, Some("3"), Some("")]);
+    assert_eq!(outcome.last_event_id.as_deref(), Some(""));
+    assert_eq!(run(&[b"data: a\n\n"]).last_event_id, None);
 }
 
 #[test]
@@ -285,8 +298,8 @@ fn unknown_and_case_mismatched_fields_are_ignored() {
 #[test]
 fn empty_data_buffer_dispatches_nothing_but_commits_id() {
     let outcome = run(&[b"id: 5\nevent: ignored\n\ndata: x\n\n"]);
-    assert_eq!(outcome.events, vec![Ok(event("message", "x", "5"))]);
-    assert_eq!(outcome.last_event_id, "5");
+    assert_eq!(outcome.events, vec![Ok(event("message", "x", Some("5")))]);
+    assert_eq!(outcome.last_event_id.as_deref(), Some("5"));
 }
 
 #[test]
@@ -300,7 +313,7 @@ fn type_resets_after_dispatch_but_id_does_not() {
     let events = decode_all(&[b"id: 1\nevent: a\ndata: x\n\ndata: y\n\n"]);
     assert_eq!(
         events,
-        vec![event("a", "x", "1"), event("message", "y", "1")]
+        vec![event("a", "x", Some("1")), event("message", "y", Some("1"))]
     );
 }
 
@@ -324,8 +337,8 @@ fn values_within_one_chunk_share_its_memory() {
     let mut decoder = Decoder::new();
     decoder.push_bytes(chunk.clone());
     let first = decoder.next_event().unwrap().unwrap();
-    assert_eq!((&*first.data, &*first.id), ("first", "41"));
-    assert!(within(&first.data) && within(&first.id));
+    assert_eq!((&*first.data, first.id.as_deref()), ("first", Some("41")));
+    assert!(within(&first.data) && first.id.as_ref().is_some_and(within));
     // Joined lines are a new string, equal to the same stream pushed as a slice.
     let joined = decoder.next_event().unwrap().unwrap();
     assert_eq!(joined.data, "a\nb");
@@ -343,7 +356,7 @@ fn finish_discards_incomplete_event_and_line() {
     let outcome = run(&[b"data: a\n\nid: 2\ndata: b\n", b"data: c"]);
     assert_eq!(outcome.events, vec![Ok(message("a"))]);
     assert_eq!(
-        outcome.last_event_id, "",
+        outcome.last_event_id, None,
         "the pending ID is never committed"
     );
 }
@@ -356,6 +369,69 @@ fn push_after_finish_is_ignored() {
     decoder.push(b"data: b\n\n");
     assert_eq!(decoder.next_event(), Some(Ok(message("a"))));
     assert_eq!(decoder.next_event(), None);
+}
+
+// Not a rule of the standard: what `finish` would discard, shown on request.
+
+#[test]
+fn unterminated_event_is_the_event_a_blank_line_would_dispatch() {
+    let mut decoder = Decoder::new();
+    decoder.push(b"id: 4\ndata: a\n\nid: 5\nevent: done\ndata: stream\ndata: completed\n");
+    assert_eq!(
+        decoder.next_event(),
+        Some(Ok(event("message", "a", Some("4"))))
+    );
+    assert_eq!(decoder.next_event(), None);
+    let pending = event("done", "stream\ncompleted", Some("5"));
+    assert_eq!(decoder.unterminated_event(), Some(pending.clone()));
+    assert_eq!(
+        decoder.last_event_id(),
+        Some("4"),
+        "the pending ID stays uncommitted"
+    );
+    // Asking changed nothing: the blank line dispatches the same event.
+    decoder.push(b"\n");
+    assert_eq!(decoder.next_event(), Some(Ok(pending)));
+    assert_eq!(decoder.unterminated_event(), None);
+}
+
+#[test]
+fn unterminated_event_needs_every_line_whole() {
+    let pending = |chunks: &[&[u8]]| {
+        let mut decoder = Decoder::new();
+        for chunk in chunks {
+            decoder.push(chunk);
+        }
+        decoder.unterminated_event()
+    };
+    let done = Some(event("done", "ok", None));
+    assert_eq!(pending(&[b"event: done\ndata: ok\n"]), done);
+    assert_eq!(pending(&[b"event: done\r\ndata: ok\r"]), done);
+    assert_eq!(pending(&[b"event: done\ndata: ok\r", b"\n"]), done);
+    // The last line has no terminator: its value may be cut short.
+    assert_eq!(pending(&[b"event: done\ndata: ok"]), None);
+    assert_eq!(pending(&[b"event: done\ndata: ok\n", b"data: mo"]), None);
+    // Without data a blank line would dispatch nothing either.
+    assert_eq!(pending(&[b"event: done\nid: 2\n"]), None);
+    assert_eq!(pending(&[b"data: a\n\n"]), None);
+    assert_eq!(pending(&[b""]), None);
+    assert_eq!(pending(&[b"\xEF\xBB"]), None);
+    // The type is the default one without an `event` field.
+    assert_eq!(pending(&[b"data: x\n"]), Some(message("x")));
+}
+
+#[test]
+fn finish_still_discards_the_unterminated_event() {
+    let mut decoder = Decoder::new();
+    decoder.push(b"event: done\ndata: ok\n");
+    assert!(decoder.unterminated_event().is_some());
+    decoder.finish();
+    assert_eq!(decoder.unterminated_event(), None);
+    assert_eq!(decoder.next_event(), None);
+    // A failed decoder has nothing pending either.
+    let mut failed = Decoder::with_limits(limits(100, 3));
+    failed.push(b"data: ab\ndata: cd\n");
+    assert_eq!(failed.unterminated_event(), None);
 }
 
 // Rule 8: limits.
@@ -510,11 +586,12 @@ fn reference(bytes: &[u8]) -> Outcome {
     }
     let mut outcome = Outcome {
         events: Vec::new(),
-        last_event_id: String::new(),
+        last_event_id: None,
         retry: None,
         comments: 0,
     };
-    let (mut data, mut event_type, mut id) = (String::new(), String::new(), String::new());
+    let (mut data, mut event_type) = (String::new(), String::new());
+    let mut id: Option<String> = None;
     for line in lines {
         if line.is_empty() {
             outcome.last_event_id = id.clone();
@@ -528,7 +605,7 @@ fn reference(bytes: &[u8]) -> Outcome {
                         event_type.into()
                     },
                     data: mem::take(&mut data).into(),
-                    id: id.as_str().into(),
+                    id: id.as_deref().map(ByteString::from),
                 }));
             }
             data.clear();
@@ -550,7 +627,7 @@ fn reference(bytes: &[u8]) -> Outcome {
                 data.push_str(value);
                 data.push('\n');
             }
-            "id" if !value.contains('\0') => id = value.to_owned(),
+            "id" if !value.contains('\0') => id = Some(value.to_owned()),
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 // All digits, so only overflow can fail, which the decoder saturates.
                 outcome.retry = Some(Duration::from_millis(value.parse().unwrap_or(u64::MAX)));
@@ -577,6 +654,32 @@ proptest! {
             prop_assert_eq!(&run_with(limits, &split(&bytes, &cuts)), &whole);
             let one_byte: Vec<&[u8]> = bytes.chunks(1).collect();
             prop_assert_eq!(&run_with(limits, &one_byte), &whole);
+        }
+    }
+
+    #[test]
+    fn unterminated_event_matches_what_a_blank_line_dispatches(
+        bytes in stream(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..12),
+        max_line in 0usize..40,
+        max_event in 0usize..60,
+    ) {
+        for limits in [Limits::default(), limits(max_line, max_event)] {
+            let mut decoder = Decoder::with_limits(limits);
+            for chunk in split(&bytes, &cuts) {
+                decoder.push(chunk);
+            }
+            while decoder.next_event().is_some() {}
+            let pending = decoder.unterminated_event();
+            if !decoder.partial.is_empty() {
+                prop_assert_eq!(pending, None);
+                continue;
+            }
+            // CRLF is one blank line even right after a lone CR.
+            let mut blank = decoder.clone();
+            blank.push(b"\r\n");
+            let dispatched: Vec<_> = std::iter::from_fn(|| blank.next_event()).collect();
+            prop_assert_eq!(dispatched, pending.map(Ok).into_iter().collect::<Vec<_>>());
         }
     }
 

@@ -79,9 +79,10 @@ pub struct Event {
     pub event: Cow<'static, str>,
     /// The values of the event's `data` fields, joined with `"\n"`.
     pub data: ByteString,
-    /// The last event ID in force when the event was dispatched; empty if no
-    /// `id` field was seen yet or the last one was empty.
-    pub id: ByteString,
+    /// The last event ID in force when the event was dispatched: `None` if
+    /// no `id` field was seen yet, `Some("")` if the last one was empty (the
+    /// server cleared the ID).
+    pub id: Option<ByteString>,
 }
 
 impl Event {

@@ -89,6 +89,7 @@ impl Default for LocalInstanceBuilder {
                 phase_delay: Duration::from_millis(200),
                 heartbeat: Duration::from_secs(15),
                 reconnect_hint: Duration::from_millis(100),
+                blank_line_after_last_event: false,
             },
         }
     }
@@ -114,6 +115,30 @@ impl LocalInstanceBuilder {
     /// (default 100 ms, so resume tests stay fast).
     pub fn reconnect_hint(mut self, delay: Duration) -> Self {
         self.config.reconnect_hint = delay;
+        self
+    }
+
+    /// Whether a log stream ends its last event (`event: done` or
+    /// `event: error`) with a blank line before closing (default `false`).
+    ///
+    /// By default the stream ends as the API reference's example does: the
+    /// last `data:` line, its newline, then the end of the body, with no
+    /// blank line. The SSE standard alone would discard such an event, so
+    /// this is the case a client has to get right; `true` ends the event
+    /// with a blank line, as every other event is.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let instance = dployr::testing::LocalInstance::builder()
+    ///     .blank_line_after_last_event(true)
+    ///     .start()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn blank_line_after_last_event(mut self, blank_line: bool) -> Self {
+        self.config.blank_line_after_last_event = blank_line;
         self
     }
 

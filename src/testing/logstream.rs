@@ -145,7 +145,8 @@ impl Follow {
                 }
             };
             if let Some(entry) = entry {
-                let chunk = event(self.next, &entry);
+                let blank_line = !entry.is_last() || self.shared.config.blank_line_after_last_event;
+                let chunk = event(self.next, &entry, blank_line);
                 self.next += 1;
                 self.sent += 1;
                 self.ended = entry.is_last();
@@ -174,8 +175,8 @@ impl Follow {
     }
 }
 
-/// The SSE event for log entry `index`.
-fn event(index: usize, entry: &LogEntry) -> Bytes {
+/// The SSE event for log entry `index`, ended by a blank line if `blank_line`.
+fn event(index: usize, entry: &LogEntry, blank_line: bool) -> Bytes {
     let (kind, text) = match entry {
         LogEntry::Line(text) => (None, text),
         LogEntry::Done(text) => (Some("done"), text),
@@ -188,7 +189,9 @@ fn event(index: usize, entry: &LogEntry) -> Bytes {
     for line in text.split('\n') {
         let _ = writeln!(out, "data: {}", line.trim_end_matches('\r'));
     }
-    out.push('\n');
+    if blank_line {
+        out.push('\n');
+    }
     out.into()
 }
 
@@ -198,11 +201,15 @@ mod tests {
 
     #[test]
     fn events_carry_their_index_and_type() {
-        let line = event(0, &LogEntry::Line("cloning x".into()));
+        let line = event(0, &LogEntry::Line("cloning x".into()), true);
         assert_eq!(&line[..], b"id: 0\ndata: cloning x\n\n");
-        let done = event(4, &LogEntry::Done("ok".into()));
+        let done = event(4, &LogEntry::Done("ok".into()), true);
         assert_eq!(&done[..], b"id: 4\nevent: done\ndata: ok\n\n");
-        let failed = event(3, &LogEntry::Failed("a\nb".into()));
+        let failed = event(3, &LogEntry::Failed("a\nb".into()), true);
         assert_eq!(&failed[..], b"id: 3\nevent: error\ndata: a\ndata: b\n\n");
+        // The API reference's shape for the last event: every line ends,
+        // no blank line follows.
+        let done = event(4, &LogEntry::Done("ok".into()), false);
+        assert_eq!(&done[..], b"id: 4\nevent: done\ndata: ok\n");
     }
 }

@@ -59,10 +59,13 @@
 //! - **Build logs** (`GET /logs/stream`) are server-sent events: each log
 //!   line is an event with `id: <n>`, its index in the deployment's log; the
 //!   last event is `event: done` (or `event: error` with the reason, for a
-//!   failed deployment). `: heartbeat` comments keep an idle stream alive,
-//!   every 15 s unless [configured](LocalInstanceBuilder::heartbeat_interval).
-//!   A reconnect with `Last-Event-ID: <n>` continues after event `n`. The id
-//!   of a service streams its latest deployment's log.
+//!   failed deployment). As in the API reference's example, no blank line
+//!   follows that last event before the body ends, unless
+//!   [asked for](LocalInstanceBuilder::blank_line_after_last_event).
+//!   `: heartbeat` comments keep an idle stream alive, every 15 s unless
+//!   [configured](LocalInstanceBuilder::heartbeat_interval). A reconnect
+//!   with `Last-Event-ID: <n>` continues after event `n`. The id of a
+//!   service streams its latest deployment's log.
 //! - **Services** can be read, replaced (`PUT`: the settings a
 //!   `ServiceUpdate` holds are cleared when absent, except the required
 //!   name), merged (`PATCH`) and deleted (`DELETE`, then 404).

@@ -20,6 +20,9 @@ pub(crate) struct Config {
     pub(crate) phase_delay: Duration,
     pub(crate) heartbeat: Duration,
     pub(crate) reconnect_hint: Duration,
+    /// Whether the last event of a log stream (`done` or `error`) is
+    /// followed by a blank line.
+    pub(crate) blank_line_after_last_event: bool,
 }
 
 /// Everything the server, the deployment tasks and the [`LocalInstance`]

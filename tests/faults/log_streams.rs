@@ -139,3 +139,103 @@ async fn a_stream_dropped_three_times_delivers_every_line_once_in_order() {
         [None, Some("8".into()), Some("16".into()), Some("23".into())]
     );
 }
+
+// The API reference's example, with nothing after `done`'s last newline,
+// dripped so that the newline and the end of the body come in separate
+// reads. Resume is on: were `done` not taken, the client would reconnect.
+#[tokio::test]
+async fn the_reference_stream_dripped_ends_with_done_and_no_reconnect() {
+    const BODY: &[u8] = b"data: cloning repository\n\ndata: installing nodejs@18.1.0\n\n\
+        : heartbeat\n\nevent: done\ndata: stream completed\n";
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counter = connections.clone();
+    let (url, _server) = serve_with(move |mut socket| {
+        let counter = counter.clone();
+        async move {
+            if read_head(&mut socket).await?.is_none() {
+                return Ok(());
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+            let head = head(
+                200,
+                &[
+                    ("content-type", "text/event-stream"),
+                    ("connection", "close"),
+                ],
+            );
+            socket.write_all(head.as_bytes()).await?;
+            for byte in BODY {
+                socket.write_all(std::slice::from_ref(byte)).await?;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            socket.shutdown().await
+        }
+    })
+    .await;
+
+    let logs = guarded(
+        "open",
+        client(&url)
+            .log_stream(DEPLOYMENT)
+            .resume(Resume::default())
+            .open(),
+    )
+    .await
+    .unwrap();
+    let events: Vec<LogEvent> = guarded("drain", logs.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+
+    assert_eq!(
+        events,
+        [
+            LogEvent::Line("cloning repository".into()),
+            LogEvent::Line("installing nodejs@18.1.0".into()),
+            LogEvent::Done("stream completed".into()),
+        ]
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_done_cut_inside_its_last_line_is_asked_for_again() {
+    let server = ScriptedServer::start(vec![
+        vec![
+            sse_head(),
+            send("retry: 10\n\nid: 1\ndata: one\n\nid: 2\nevent: done\ndata: all do"),
+        ],
+        vec![sse_head(), send("id: 2\nevent: done\ndata: all done\n")],
+    ])
+    .await;
+
+    let logs = guarded(
+        "open",
+        client(&server.url)
+            .log_stream(DEPLOYMENT)
+            .resume(Resume::default())
+            .open(),
+    )
+    .await
+    .unwrap();
+    let events: Vec<LogEvent> = guarded("drain", logs.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+
+    assert_eq!(
+        events,
+        [
+            LogEvent::Line("one".into()),
+            LogEvent::Done("all done".into())
+        ]
+    );
+    let sent: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("last-event-id").map(str::to_string))
+        .collect();
+    assert_eq!(sent, [None, Some("1".into())]);
+}

@@ -167,9 +167,28 @@ async fn the_raw_stream_has_ids_heartbeats_and_a_final_done() {
         .send()
         .await
         .unwrap();
+    let text = raw_log(&client, &instance, &created.id).await;
+    assert!(text.contains(": heartbeat\n\n"), "{text}");
+    for (n, line) in expected_lines("beat").iter().enumerate() {
+        assert!(
+            text.contains(&format!("id: {n}\ndata: {line}\n\n")),
+            "{text}"
+        );
+    }
+    // As in the API reference's example: no blank line after `done`.
+    assert!(
+        text.ends_with("\nid: 4\nevent: done\ndata: deployment beat completed\n"),
+        "{text}"
+    );
+    assert!(!text.ends_with("\n\n"), "{text}");
+    assert_answers_match_spec(&instance, &[]);
+}
+
+/// The body of a deployment's log stream, read to its end without decoding.
+async fn raw_log(client: &Client, instance: &LocalInstance, id: &str) -> String {
     let mut body = client
         .open_log_stream()
-        .id(created.id.as_str())
+        .id(id)
         .token(instance.viewer_token())
         .send()
         .await
@@ -179,17 +198,62 @@ async fn the_raw_stream_has_ids_heartbeats_and_a_final_done() {
     while let Some(chunk) = body.next().await {
         text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
     }
-    assert!(text.contains(": heartbeat\n\n"), "{text}");
-    for (n, line) in expected_lines("beat").iter().enumerate() {
-        assert!(
-            text.contains(&format!("id: {n}\ndata: {line}\n\n")),
-            "{text}"
-        );
-    }
+    text
+}
+
+#[tokio::test]
+async fn asked_for_a_blank_line_after_the_last_event_the_stream_reads_the_same() {
+    let instance = LocalInstance::builder()
+        .phase_delay(Duration::from_millis(20))
+        .blank_line_after_last_event(true)
+        .start()
+        .await
+        .unwrap();
+    instance.fail_deployments_named("broken");
+    let client = client(&instance, Role::Developer);
+    let web = client
+        .create_deployment()
+        .body(request("web"))
+        .send()
+        .await
+        .unwrap();
+    let broken = client
+        .create_deployment()
+        .body(request("broken"))
+        .send()
+        .await
+        .unwrap();
+
+    let text = raw_log(&client, &instance, &web.id).await;
     assert!(
-        text.ends_with("id: 4\nevent: done\ndata: deployment beat completed\n\n"),
+        text.ends_with("\nid: 4\nevent: done\ndata: deployment web completed\n\n"),
         "{text}"
     );
+    let events: Vec<LogEvent> = client
+        .stream_logs(&web.id)
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(
+        events.last(),
+        Some(&LogEvent::Done("deployment web completed".into()))
+    );
+    assert_eq!(events.len(), 5, "{events:?}");
+
+    let text = raw_log(&client, &instance, &broken.id).await;
+    assert!(text.ends_with("\nid: 3\nevent: error\ndata: build failed: the instance was told to fail deployments named `broken`\n\n"), "{text}");
+    let events: Vec<_> = client
+        .stream_logs(&broken.id)
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(events.len(), 4, "{events:?}");
+    let error = events[3].as_ref().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Stream);
+    assert!(error.to_string().contains("named `broken`"), "{error}");
     assert_answers_match_spec(&instance, &[]);
 }
 
