@@ -70,7 +70,7 @@ pub(crate) async fn run<T>(
     });
     let result = CALL.scope(state, call).instrument(span.clone()).await;
     if let Err(error) = &result {
-        span.record("error.type", kind_name(error.kind()));
+        span.record("error.type", error.kind().name());
         if let Some(status) = error.status() {
             span.record("http.response.status_code", status.as_u16());
         }
@@ -124,28 +124,5 @@ fn from_generated(error: progenitor_client::Error<ErrorResponse>) -> Error {
     match status {
         Some(status) if error.kind() == ErrorKind::Decode => error.with_status(status),
         _ => error,
-    }
-}
-
-/// The `error.type` of a span: the kind's name, as `Debug` spells it.
-fn kind_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::Unauthorized => "Unauthorized",
-        ErrorKind::Forbidden => "Forbidden",
-        ErrorKind::NotFound => "NotFound",
-        ErrorKind::Conflict => "Conflict",
-        ErrorKind::Validation => "Validation",
-        ErrorKind::RateLimited => "RateLimited",
-        ErrorKind::Server => "Server",
-        ErrorKind::UnexpectedStatus => "UnexpectedStatus",
-        ErrorKind::Timeout => "Timeout",
-        ErrorKind::Connect => "Connect",
-        ErrorKind::Transport => "Transport",
-        ErrorKind::Decode => "Decode",
-        ErrorKind::Stream => "Stream",
-        ErrorKind::InvalidInput => "InvalidInput",
-        ErrorKind::Auth => "Auth",
-        ErrorKind::Config => "Config",
-        ErrorKind::DeploymentFailed => "DeploymentFailed",
     }
 }

@@ -65,6 +65,31 @@ pub enum ErrorKind {
     DeploymentFailed,
 }
 
+impl ErrorKind {
+    /// The kind's name as `Debug` spells it, for the `error.type` of a span.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Unauthorized => "Unauthorized",
+            ErrorKind::Forbidden => "Forbidden",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::Validation => "Validation",
+            ErrorKind::RateLimited => "RateLimited",
+            ErrorKind::Server => "Server",
+            ErrorKind::UnexpectedStatus => "UnexpectedStatus",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Connect => "Connect",
+            ErrorKind::Transport => "Transport",
+            ErrorKind::Decode => "Decode",
+            ErrorKind::Stream => "Stream",
+            ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::Auth => "Auth",
+            ErrorKind::Config => "Config",
+            ErrorKind::DeploymentFailed => "DeploymentFailed",
+        }
+    }
+}
+
 /// An error from the Dployr SDK.
 ///
 /// Every operation's `send()`, [`raw`](crate::Client::raw) requests, log
@@ -458,20 +483,29 @@ impl From<reqwest::Error> for Error {
     }
 }
 
-/// Text from the instance, shown with each control character (a newline, a
-/// terminal escape) as a space, so an error always prints as one line.
+/// Text from the instance, with each run of control characters (a newline,
+/// a terminal escape) and the blanks around it shown as one space, so an
+/// error always prints as one line.
 struct OneLine<'a>(&'a str);
 
 impl fmt::Display for OneLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.0;
-        while let Some(at) = rest.find(char::is_control) {
-            f.write_str(&rest[..at])?;
+        let mut parts = self.0.split(char::is_control);
+        let Some(first) = parts.next() else {
+            return Ok(());
+        };
+        let mut pending = first;
+        for next in parts {
+            if next.trim().is_empty() {
+                // Part of a run of control characters: one space for all.
+                pending = pending.trim_end();
+                continue;
+            }
+            f.write_str(pending.trim_end())?;
             f.write_str(" ")?;
-            let width = rest[at..].chars().next().map_or(1, char::len_utf8);
-            rest = &rest[at + width..];
+            pending = next.trim_start();
         }
-        f.write_str(rest)
+        f.write_str(pending)
     }
 }
 
@@ -492,15 +526,15 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// What the instance sent may span lines; it is written on one.
 fn write_failed_deployment(f: &mut fmt::Formatter<'_>, details: &Details) -> fmt::Result {
     let Some(d) = details.deployment.as_deref() else {
-        return f.write_str(&details.message);
+        return write!(f, "{}", OneLine(&details.message));
     };
-    let id = one_line(&d.id);
+    let id = OneLine(&d.id);
     write!(
         f,
         "deployment {} ({id}) ended with status {} ({}); ",
-        one_line(&d.name),
-        one_line(&d.status.to_string()),
-        one_line(&details.message)
+        OneLine(&d.name),
+        OneLine(&d.status.to_string()),
+        OneLine(&details.message)
     )?;
     if !d.log_tail.is_empty() {
         write!(
@@ -510,16 +544,6 @@ fn write_failed_deployment(f: &mut fmt::Formatter<'_>, details: &Details) -> fmt
         )?;
     }
     write!(f, "its full build log is at GET /logs/stream?id={id}")
-}
-
-/// `text` with each run of control characters (newlines, escapes) and the
-/// blanks around it turned into one space.
-fn one_line(text: &str) -> String {
-    text.split(char::is_control)
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn kind_of_status(status: StatusCode) -> ErrorKind {
