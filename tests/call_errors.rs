@@ -208,6 +208,8 @@ fn assert_presentable(error: &Error) {
 async fn errors_dropped_unread_never_reach_a_later_call() {
     let url = start_server().await;
     let client = client_for(&url);
+    // One error held while the others happen.
+    let held = client.list_services().limit(0).send().await.unwrap_err();
     // 10,000 failures nobody reads: rejected inputs and error answers.
     for n in 0..10_000 {
         let _ = client.list_services().limit(0).send().await;
@@ -219,6 +221,8 @@ async fn errors_dropped_unread_never_reach_a_later_call() {
                 .await;
         }
     }
+    assert_eq!(held.kind(), ErrorKind::InvalidInput, "{held}");
+    assert_eq!(held.field(), Some("limit"));
     for kind in KINDS {
         let tag = format!("after{kind:?}");
         let error = fail_once(&url, *kind, &tag).await;
