@@ -31,7 +31,7 @@
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
 //! | [`retry`] | [`RetryConfig`] and the [`RetryBudget`] |
 //! | [`secret`] | [`Secret`], the type of every value the spec marks secret |
-//! | [`testing`](crate#testing) | `LocalInstance`, an in-process instance for tests (feature `testing`) |
+//! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
 //!
 //! Every call runs in a `dployr.request` [`tracing`](https://docs.rs/tracing)
 //! span at INFO, with the operation, method, path, status, retries and
