@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 
+mod display;
+
 use crate::types::{DeploymentStatus, ErrorResponse, FieldError};
 
 /// The boxed error a refresher or other user code may return.
@@ -419,60 +421,6 @@ impl Error {
     }
 }
 
-impl fmt::Display for Details {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.kind, self.status) {
-            (ErrorKind::InvalidInput, _) => write!(
-                f,
-                "invalid input, nothing was sent: {}",
-                OneLine(&self.message)
-            )?,
-            (ErrorKind::Config, _) => {
-                write!(f, "invalid configuration: {}", OneLine(&self.message))?
-            }
-            (ErrorKind::DeploymentFailed, _) => write_failed_deployment(f, self)?,
-            (ErrorKind::Auth, _) => write!(
-                f,
-                "refreshing the access token failed ({}); set new tokens on the TokenManager",
-                OneLine(&self.message)
-            )?,
-            (_, Some(status)) if Some(self.message.as_str()) == status.canonical_reason() => {
-                write!(f, "the instance answered {status}")?
-            }
-            (_, Some(status)) => write!(
-                f,
-                "the instance answered {status}: {}",
-                OneLine(&self.message)
-            )?,
-            _ => write!(f, "{}", OneLine(&self.message))?,
-        }
-        if !self.fields.is_empty() {
-            f.write_str(" [")?;
-            for (i, d) in self.fields.iter().enumerate() {
-                let sep = if i == 0 { "" } else { "; " };
-                write!(f, "{sep}{}: {}", OneLine(&d.field), OneLine(&d.message))?;
-            }
-            f.write_str("]")?;
-        }
-        if let Some(code) = &self.code {
-            write!(f, " (code {})", OneLine(code))?;
-        }
-        if let Some(wait) = self.retry_after {
-            write!(f, " (retry after {}s)", wait.as_secs_f32())?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {})", OneLine(id))?;
-        }
-        if self.budget_spent {
-            f.write_str(
-                "; not retried, because the client's retry budget is spent \
-                 (it refills as calls succeed)",
-            )?;
-        }
-        Ok(())
-    }
-}
-
 /// For the bytes of [`Client::open_log_stream`](crate::Client::open_log_stream)'s
 /// raw body, whose chunks fail with reqwest's error: `?` turns it into a
 /// [`ErrorKind::Timeout`], [`ErrorKind::Transport`] or other kind, with any
@@ -480,32 +428,6 @@ impl fmt::Display for Details {
 impl From<reqwest::Error> for Error {
     fn from(error: reqwest::Error) -> Self {
         Error::from_reqwest(error)
-    }
-}
-
-/// Text from the instance, with each run of control characters (a newline,
-/// a terminal escape) and the blanks around it shown as one space, so an
-/// error always prints as one line.
-struct OneLine<'a>(&'a str);
-
-impl fmt::Display for OneLine<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts = self.0.split(char::is_control);
-        let Some(first) = parts.next() else {
-            return Ok(());
-        };
-        let mut pending = first;
-        for next in parts {
-            if next.trim().is_empty() {
-                // Part of a run of control characters: one space for all.
-                pending = pending.trim_end();
-                continue;
-            }
-            f.write_str(pending.trim_end())?;
-            f.write_str(" ")?;
-            pending = next.trim_start();
-        }
-        f.write_str(pending)
     }
 }
 
@@ -520,30 +442,6 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         at.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
-}
-
-/// One sentence: which deployment, how it ended, why, and where its log is.
-/// What the instance sent may span lines; it is written on one.
-fn write_failed_deployment(f: &mut fmt::Formatter<'_>, details: &Details) -> fmt::Result {
-    let Some(d) = details.deployment.as_deref() else {
-        return write!(f, "{}", OneLine(&details.message));
-    };
-    let id = OneLine(&d.id);
-    write!(
-        f,
-        "deployment {} ({id}) ended with status {} ({}); ",
-        OneLine(&d.name),
-        OneLine(&d.status.to_string()),
-        OneLine(&details.message)
-    )?;
-    if !d.log_tail.is_empty() {
-        write!(
-            f,
-            "its last {} log lines are in log_tail(), ",
-            d.log_tail.len()
-        )?;
-    }
-    write!(f, "its full build log is at GET /logs/stream?id={id}")
 }
 
 fn kind_of_status(status: StatusCode) -> ErrorKind {
@@ -608,97 +506,4 @@ pub(crate) fn redact_url(url: &mut reqwest::Url) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statuses_map_to_kinds() {
-        for (status, kind) in [
-            (400, ErrorKind::Validation),
-            (401, ErrorKind::Unauthorized),
-            (403, ErrorKind::Forbidden),
-            (404, ErrorKind::NotFound),
-            (409, ErrorKind::Conflict),
-            (422, ErrorKind::Validation),
-            (429, ErrorKind::RateLimited),
-            (500, ErrorKind::Server),
-            (503, ErrorKind::Server),
-            (418, ErrorKind::UnexpectedStatus),
-        ] {
-            assert_eq!(kind_of_status(StatusCode::from_u16(status).unwrap()), kind);
-        }
-    }
-
-    #[test]
-    fn redaction_replaces_only_credentials() {
-        let mut url: reqwest::Url = "http://h/logs/stream?token=s3cret&id=42".parse().unwrap();
-        redact_url(&mut url);
-        assert_eq!(url.query(), Some("token=redacted&id=42"));
-    }
-
-    #[test]
-    fn display_is_one_line_whatever_the_instance_says() {
-        let headers = HeaderMap::new();
-        let body = br#"{"error":"bad\u0001thing\nhappened\ttoday"}"#;
-        let e = Error::from_answer(StatusCode::BAD_GATEWAY, &headers, body);
-        let shown = e.to_string();
-        assert!(!shown.chars().any(char::is_control), "{shown:?}");
-        assert!(shown.contains("bad thing happened today"), "{shown}");
-        assert_eq!(e.message(), "bad\u{1}thing\nhappened\ttoday");
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        use reqwest::header::{HeaderValue, RETRY_AFTER};
-        use std::time::SystemTime;
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        let later = SystemTime::now() + Duration::from_secs(120);
-        let date = httpdate::fmt_http_date(later);
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
-        let wait = retry_after(&headers).unwrap();
-        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers), None);
-    }
-
-    #[test]
-    fn a_failed_deployment_reads_as_one_sentence() {
-        let status = DeploymentStatus::from("failed");
-        let lines = vec![
-            "building".to_string(),
-            "npm ERR! missing script".to_string(),
-        ];
-        let e = Error::deployment_failed(
-            "01HX",
-            "web",
-            status,
-            Some("build failed:\n\x1b[31mexit 1\x1b[0m".into()),
-            lines.clone(),
-        );
-        assert_eq!(e.kind(), ErrorKind::DeploymentFailed);
-        assert_eq!(e.deployment_id(), Some("01HX"));
-        assert_eq!(
-            e.deployment_status().map(ToString::to_string).as_deref(),
-            Some("failed")
-        );
-        assert_eq!(e.log_tail(), lines.as_slice());
-        let text = e.to_string();
-        assert_eq!(
-            text,
-            "deployment web (01HX) ended with status failed (build failed: [31mexit 1 [0m); its last 2 log \
-             lines are in log_tail(), its full build log is at GET /logs/stream?id=01HX"
-        );
-        assert!(!text.chars().any(char::is_control));
-        assert!(!e.is_retryable());
-
-        let quiet = Error::deployment_failed("01HY", "api", "cancelled".into(), None, Vec::new());
-        assert_eq!(
-            quiet.to_string(),
-            "deployment api (01HY) ended with status cancelled (the instance gave no reason); its full \
-             build log is at GET /logs/stream?id=01HY"
-        );
-        assert!(Error::new(ErrorKind::Timeout, "x").log_tail().is_empty());
-    }
-}
+mod tests;
