@@ -69,6 +69,11 @@ mod open_values;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+// Each piece of the request path on its own, for `benches/layer_cost.rs`.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod layer_probe;
+
 pub use auth::{TokenManager, Tokens};
 pub use client::create_dployr_client;
 pub use client_builder::ClientBuilder;

@@ -174,3 +174,81 @@ where
     });
     addr_rx.recv().expect("the server thread starts")
 }
+
+/// Times every contender in `rounds` rounds and returns each round's
+/// samples, one per contender, for figures given as a median with their
+/// spread. Within a round the contenders take turns slice by slice, as in
+/// [`best_of_sliced`], and which goes first flips every turn.
+pub fn rounds_sliced(
+    rounds: usize,
+    slices: usize,
+    contenders: &mut [&mut dyn FnMut() -> Sample],
+) -> Vec<Vec<Sample>> {
+    let mut turn = 0;
+    (0..rounds)
+        .map(|_| {
+            let mut round = vec![
+                Sample {
+                    wall: Duration::ZERO,
+                    cpu: Duration::ZERO,
+                };
+                contenders.len()
+            ];
+            for _ in 0..slices {
+                turn += 1;
+                let mut order: Vec<usize> = (0..contenders.len()).collect();
+                if turn % 2 == 0 {
+                    order.reverse();
+                }
+                for at in order {
+                    let sample = contenders[at]();
+                    round[at].wall += sample.wall;
+                    round[at].cpu += sample.cpu;
+                }
+            }
+            round
+        })
+        .collect()
+}
+
+/// The median of some figures, with their smallest and largest.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; all zero when there are none.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Spread {
+        let mut values: Vec<f64> = values.into_iter().collect();
+        if values.is_empty() {
+            return Spread {
+                median: 0.0,
+                min: 0.0,
+                max: 0.0,
+            };
+        }
+        values.sort_by(f64::total_cmp);
+        let mid = values.len() / 2;
+        let median = if values.len() % 2 == 1 {
+            values[mid]
+        } else {
+            (values[mid - 1] + values[mid]) / 2.0
+        };
+        Spread {
+            median,
+            min: values[0],
+            max: values[values.len() - 1],
+        }
+    }
+
+    /// `median (min–max)`, each with `decimals` decimals and `unit` after it.
+    pub fn show(&self, decimals: usize, unit: &str) -> String {
+        format!(
+            "{:.decimals$}{unit} ({:.decimals$}–{:.decimals$})",
+            self.median, self.min, self.max
+        )
+    }
+}
