@@ -50,9 +50,9 @@ pub fn check_inputs(client: &Client, op: Op, request: &Request) -> bool {
 /// Looking up the token and setting it on the request.
 pub async fn authorize(client: &Client, op: Op, request: &mut Request) -> Result<(), Error> {
     let tokens = &client.inner.settings.tokens;
-    match tokens.token_for_request().await? {
-        Some(token) => {
-            send::set_token(request, op.0, &token);
+    match tokens.access_for_request().await? {
+        Some(access) => {
+            send::set_token(request, op.0, &access);
             Ok(())
         }
         None => Err(Error::new(

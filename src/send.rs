@@ -10,6 +10,7 @@ use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Request, Response, StatusCode};
 
+use crate::auth::AccessToken;
 use crate::error::{self, Error, ErrorKind};
 use crate::operations::{self, Operation};
 use crate::retry::{Decision, Failure};
@@ -35,8 +36,8 @@ pub(crate) async fn prepare(
         .map_err(|(field, why)| Error::invalid_input(field, why))?;
     if operation.public {
         request.headers_mut().remove(AUTHORIZATION);
-    } else if let Some(token) = ctx.settings.tokens.token_for_request().await? {
-        set_token(request, operation, &token);
+    } else if let Some(access) = ctx.settings.tokens.access_for_request().await? {
+        set_token(request, operation, &access);
     }
     if operation.streaming {
         let headers = request.headers_mut();
@@ -98,10 +99,10 @@ pub(crate) async fn execute(
                 refreshed = true;
                 let stale = bearer_of(spare);
                 match settings.tokens.refresh_replacing(stale.as_deref()).await {
-                    Ok(token) => {
+                    Ok(access) => {
                         tracing::info!(target: "dployr::http", attempt, "401, retrying with a refreshed token");
                         if let Some(mut again) = spare.try_clone() {
-                            set_token(&mut again, operation, &token);
+                            set_token(&mut again, operation, &access);
                             request = again;
                             continue;
                         }
@@ -194,19 +195,21 @@ fn header_timeout(deadline: Duration) -> Error {
 
 /// Sets the access token on `request`: the `Authorization` header and, when
 /// the operation carries it in the query too, that parameter.
-pub(crate) fn set_token(request: &mut Request, operation: &Operation, token: &str) {
-    match HeaderValue::from_str(&format!("Bearer {token}")) {
-        Ok(mut value) => {
-            value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
+pub(crate) fn set_token(request: &mut Request, operation: &Operation, access: &AccessToken) {
+    match &access.header {
+        // The header was made (and marked sensitive) when the token was set;
+        // sending it costs a reference count.
+        Some(value) => {
+            request.headers_mut().insert(AUTHORIZATION, value.clone());
         }
         // A token with bytes a header cannot carry is not sent at all; the
         // instance answers 401, which says more than a garbled header would.
-        Err(_) => {
+        None => {
             request.headers_mut().remove(AUTHORIZATION);
         }
     }
     if let Some(name) = operation.credential_query {
+        let token = access.token.as_str();
         let url = request.url_mut();
         let others: Vec<(String, String)> = url
             .query_pairs()
