@@ -258,6 +258,13 @@ pub(crate) async fn read_bounded(mut response: Response, max: usize) -> Result<B
 // Runs on every successful call, so the parts are moved, not cloned.
 pub(crate) fn limit_body(response: Response, max: usize) -> Response {
     use reqwest::ResponseBuilderExt as _;
+    // A body whose length is known exactly (a `Content-Length` answer) ends
+    // there: hyper never delivers more than the declared length. Such a body
+    // within the limit needs no wrapper; one over it keeps the wrapper, so
+    // it fails as it is read, like any other.
+    if response.content_length().is_some_and(|n| n <= max as u64) {
+        return response;
+    }
     // reqwest keeps the URL outside the `http` parts; it travels back in
     // the extension its response builder sets.
     let mut url_only = http::Response::builder().url(response.url().clone());
