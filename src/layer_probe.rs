@@ -68,10 +68,9 @@ pub async fn prepare(client: &Client, op: Op, request: &mut Request) -> Result<(
 }
 
 /// The copy of the request the retry loop keeps before each attempt, in
-/// case a retry or a refresh needs to send it again.
-pub fn spare(client: &Client, op: Op, request: &Request) -> Option<Request> {
-    let _ = (client, op);
-    request.try_clone()
+/// case a retry or a refresh needs to send it again; whether it made one.
+pub fn spare(client: &Client, op: Op, request: &Request) -> bool {
+    send::may_resend(&client.inner, op.0, 1, false) && send::Spare::of(request).is_some()
 }
 
 /// The body limit put on a success answer.
