@@ -54,7 +54,7 @@ pub mod auth;
 mod operations;
 pub mod retry;
 mod settings;
-#[cfg(any(feature = "rustls", feature = "native-tls"))]
+#[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
 mod tls;
 
 // Leaves: the error type and the SSE decoder.
