@@ -4,9 +4,10 @@
 //! 1. End to end: `get_system_status` (a 128-byte answer) and `list_services`
 //!    (a 26.6 kB one) against a plain reqwest GET that sends the same token
 //!    and `Accept` header and decodes the same bytes into the same type,
-//!    sequentially and with 32 calls in flight. The clients take turns in
-//!    interleaved rounds; each figure is the median of the rounds, with their
-//!    smallest and largest.
+//!    sequentially and with 32 calls in flight. Beside it run an identical
+//!    plain client (the noise) and a plain client with the SDK's deadline.
+//!    The clients take turns in interleaved rounds; each figure is the
+//!    median of the rounds, with their smallest and largest.
 //! 2. Where the difference goes: each piece of the layer timed on its own,
 //!    in nanoseconds per call (see `dployr::layer_probe`).
 //!
@@ -139,6 +140,13 @@ fn main() {
     // application would share one client.
     let http = reqwest::Client::new();
     let twin_http = reqwest::Client::new();
+    // Plain reqwest with the deadline every SDK call has, which plain calls
+    // lack: the part of the difference that is reqwest's own cost of a
+    // timeout.
+    let timed_http = reqwest::Client::builder()
+        .timeout(dployr::DEFAULT_TIMEOUT)
+        .build()
+        .expect("a reqwest client");
     let callers = |answer: Answer| {
         let url: Arc<str> = format!("{base_url}{}", answer.path()).into();
         let sdk = Sdk {
@@ -155,10 +163,15 @@ fn main() {
         // ratio.
         let twin = Plain {
             http: twin_http.clone(),
+            url: url.clone(),
+            answer,
+        };
+        let timed = Plain {
+            http: timed_http.clone(),
             url,
             answer,
         };
-        (sdk, plain, twin)
+        (sdk, plain, twin, timed)
     };
 
     // Both decode the same answers to the same values, and every pool holds
@@ -166,13 +179,14 @@ fn main() {
     serde_json::from_slice::<ServiceList>(&services).expect("a valid ServiceList");
     serde_json::from_slice::<SystemStatus>(&status).expect("a valid SystemStatus");
     for answer in [Answer::Services, Answer::Status] {
-        let (sdk, plain, twin) = callers(answer);
+        let (sdk, plain, twin, timed) = callers(answer);
         runtime.block_on(async {
             assert_eq!(sdk.call().await, answer.expected());
             assert_eq!(plain.call().await, answer.expected());
             concurrently(CONCURRENCY * 4, &sdk).await;
             concurrently(CONCURRENCY * 4, &plain).await;
             concurrently(CONCURRENCY * 4, &twin).await;
+            concurrently(CONCURRENCY * 4, &timed).await;
         });
     }
 
@@ -190,7 +204,7 @@ fn main() {
          interleaved rounds, medians (min–max) ({load})\n"
     );
     for (answer, body) in [(Answer::Status, &status), (Answer::Services, &services)] {
-        let (sdk, plain, twin) = callers(answer);
+        let (sdk, plain, twin, timed) = callers(answer);
         let rows: Vec<Vec<String>> = plans(answer)
             .iter()
             .map(|plan| {
@@ -203,6 +217,7 @@ fn main() {
                             &mut || measure(|| runtime.block_on(concurrently(slice, &sdk))).0,
                             &mut || measure(|| runtime.block_on(concurrently(slice, &plain))).0,
                             &mut || measure(|| runtime.block_on(concurrently(slice, &twin))).0,
+                            &mut || measure(|| runtime.block_on(concurrently(slice, &timed))).0,
                         ],
                     )
                 } else {
@@ -213,6 +228,7 @@ fn main() {
                             &mut || measure(|| runtime.block_on(sequentially(slice, &sdk))).0,
                             &mut || measure(|| runtime.block_on(sequentially(slice, &plain))).0,
                             &mut || measure(|| runtime.block_on(sequentially(slice, &twin))).0,
+                            &mut || measure(|| runtime.block_on(sequentially(slice, &timed))).0,
                         ],
                     )
                 };
@@ -228,6 +244,7 @@ fn main() {
                 "plain req/s",
                 "SDK / plain",
                 "plain twin / plain",
+                "SDK / plain with deadline",
                 "SDK CPU µs/call",
                 "plain CPU µs/call",
                 "SDK / plain by CPU",
@@ -239,7 +256,8 @@ fn main() {
     println!(
         "target: SDK / plain >= 0.95x for the small answer, >= 0.97x for the large one; \
          `plain twin / plain` compares two identical plain clients, so its distance from 1 \
-         is the noise in these ratios\n"
+         is the noise in these ratios; `with deadline` is plain reqwest with the SDK's \
+         default 30 s timeout, which the SDK always sets\n"
     );
 
     breakdown(&runtime, &client, &base_url);
@@ -258,6 +276,7 @@ fn row(plan: &Plan, samples: &[Vec<Sample>]) -> Vec<String> {
         format!("{:.0}", spread(&|r| per_second(r[1])).median),
         spread(&|r| per_second(r[0]) / per_second(r[1])).show(3, "x"),
         spread(&|r| per_second(r[2]) / per_second(r[1])).show(3, "x"),
+        spread(&|r| per_second(r[0]) / per_second(r[3])).show(3, "x"),
         format!("{:.1}", spread(&|r| cpu_us(r[0])).median),
         format!("{:.1}", spread(&|r| cpu_us(r[1])).median),
         spread(&|r| cpu_us(r[1]) / cpu_us(r[0])).show(3, "x"),
@@ -267,14 +286,18 @@ fn row(plan: &Plan, samples: &[Vec<Sample>]) -> Vec<String> {
 
 /// `--profile sdk|plain [concurrent] [status]`: one client alone, so that a
 /// sampling profiler (`perf record`) attributes every sample to it.
-fn profile(runtime: &Runtime, args: &[String], callers: impl Fn(Answer) -> (Sdk, Plain, Plain)) {
+fn profile(
+    runtime: &Runtime,
+    args: &[String],
+    callers: impl Fn(Answer) -> (Sdk, Plain, Plain, Plain),
+) {
     let has = |word: &str| args.iter().any(|arg| arg == word);
     let answer = if has("status") {
         Answer::Status
     } else {
         Answer::Services
     };
-    let (sdk, plain, _) = callers(answer);
+    let (sdk, plain, _, _) = callers(answer);
     let requests = match answer {
         Answer::Status => 200_000,
         Answer::Services => 20_000,
