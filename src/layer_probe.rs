@@ -8,8 +8,6 @@
 //! with the `testing` feature (which the crate's own benches enable), so no
 //! application's build carries it.
 
-#![allow(missing_docs)]
-
 use reqwest::{Request, Response};
 
 use crate::error::{Error, ErrorKind};
