@@ -9,6 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
+use reqwest::header::HeaderValue;
 
 use crate::error::{BoxError, Error, ErrorKind};
 
@@ -74,17 +75,59 @@ pub struct TokenManager {
 // shares: a manager reached through `Client::tokens` or a clone of it is the
 // same manager, and setting a refresher there must reach the client.
 struct Shared {
-    tokens: RwLock<State>,
-    refresher: RwLock<Option<Refresher>>,
-    margin: RwLock<Duration>,
+    state: RwLock<State>,
     /// Held while a refresh runs, so concurrent requests share one refresh.
     refreshing: tokio::sync::Mutex<()>,
 }
 
-#[derive(Default)]
+// Everything a request reads sits behind one lock, so that a call takes it
+// once.
 struct State {
-    access: Option<String>,
+    access: Option<Arc<AccessToken>>,
     refresh: Option<String>,
+    refresher: Option<Refresher>,
+    margin: Duration,
+}
+
+/// An access token with what every request needs from it, worked out once
+/// when the token is set rather than on every call.
+pub(crate) struct AccessToken {
+    pub(crate) token: String,
+    /// `Bearer <token>`, marked sensitive so it is never logged; `None` when
+    /// the token holds bytes a header cannot carry.
+    pub(crate) header: Option<HeaderValue>,
+    /// The `exp` of a JWT (see [`jwt_expiry`]).
+    expiry: Option<f64>,
+}
+
+impl AccessToken {
+    fn new(token: String) -> Arc<AccessToken> {
+        let header = HeaderValue::try_from(format!("Bearer {token}"))
+            .ok()
+            .map(|mut value| {
+                value.set_sensitive(true);
+                value
+            });
+        let expiry = jwt_expiry(&token);
+        Arc::new(AccessToken {
+            token,
+            header,
+            expiry,
+        })
+    }
+
+    /// Whether this token runs out within `margin` from now; never for a
+    /// token without a readable `exp`.
+    fn expires_within(&self, margin: Duration) -> bool {
+        let Some(exp) = self.expiry else {
+            return false;
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        exp - now <= margin.as_secs_f64()
+    }
 }
 
 impl Default for TokenManager {
@@ -99,8 +142,8 @@ impl fmt::Debug for TokenManager {
         f.debug_struct("TokenManager")
             .field("access", &Redacted(state.access.is_some()))
             .field("refresh", &Redacted(state.refresh.is_some()))
-            .field("refresher", &self.can_refresh())
-            .field("margin", &self.margin())
+            .field("refresher", &state.refresher.is_some())
+            .field("margin", &state.margin)
             .finish()
     }
 }
@@ -110,9 +153,12 @@ impl TokenManager {
     pub fn new() -> Self {
         TokenManager {
             shared: Arc::new(Shared {
-                tokens: RwLock::new(State::default()),
-                refresher: RwLock::new(None),
-                margin: RwLock::new(DEFAULT_REFRESH_MARGIN),
+                state: RwLock::new(State {
+                    access: None,
+                    refresh: None,
+                    refresher: None,
+                    margin: DEFAULT_REFRESH_MARGIN,
+                }),
                 refreshing: tokio::sync::Mutex::new(()),
             }),
         }
@@ -166,11 +212,7 @@ impl TokenManager {
             let future = refresher(refresh_token);
             Box::pin(async move { future.await.map_err(Into::into) })
         });
-        *self
-            .shared
-            .refresher
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(refresher);
+        self.write().refresher = Some(refresher);
     }
 
     /// Refreshes this long before a JWT's `exp` (default 30 seconds), for
@@ -182,36 +224,22 @@ impl TokenManager {
     /// # let _ = tokens;
     /// ```
     pub fn with_refresh_margin(self, margin: Duration) -> Self {
-        *self
-            .shared
-            .margin
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = margin;
+        self.write().margin = margin;
         self
-    }
-
-    fn margin(&self) -> Duration {
-        *self.shared.margin.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn refresher(&self) -> Option<Refresher> {
-        self.shared
-            .refresher
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
     }
 
     /// Sets both tokens.
     pub fn set_tokens(&self, access: impl Into<String>, refresh: impl Into<String>) {
+        let access = AccessToken::new(access.into());
         let mut state = self.write();
-        state.access = Some(access.into());
+        state.access = Some(access);
         state.refresh = Some(refresh.into());
     }
 
     /// Sets the access token, keeping the refresh token.
     pub fn set_access_token(&self, access: impl Into<String>) {
-        self.write().access = Some(access.into());
+        let access = AccessToken::new(access.into());
+        self.write().access = Some(access);
     }
 
     /// Sets the refresh token, keeping the access token.
@@ -221,7 +249,7 @@ impl TokenManager {
 
     /// The current access token.
     pub fn access_token(&self) -> Option<String> {
-        self.read().access.clone()
+        self.read().access.as_ref().map(|a| a.token.clone())
     }
 
     /// The current refresh token.
@@ -231,78 +259,84 @@ impl TokenManager {
 
     /// Forgets both tokens: requests go out without `Authorization`.
     pub fn clear(&self) {
-        *self.write() = State::default();
+        let mut state = self.write();
+        state.access = None;
+        state.refresh = None;
     }
 
     /// True when a refresher is configured.
     pub fn can_refresh(&self) -> bool {
-        self.shared
-            .refresher
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        self.read().refresher.is_some()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.shared.tokens.read().unwrap_or_else(|p| p.into_inner())
+        self.shared.state.read().unwrap_or_else(|p| p.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.shared
-            .tokens
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
+        self.shared.state.write().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The access token to send now, refreshed first when it is a JWT about
     /// to expire and a refresher is configured.
     pub(crate) async fn token_for_request(&self) -> Result<Option<String>, Error> {
-        let current = self.access_token();
-        match &current {
-            Some(token) if self.can_refresh() && self.expires_soon(token) => {
-                self.refresh_replacing(current.as_deref()).await.map(Some)
+        let access = self.access_for_request().await?;
+        Ok(access.map(|a| a.token.clone()))
+    }
+
+    /// Like [`token_for_request`](Self::token_for_request), with the header
+    /// ready to send: what every call reads, for the price of one read lock
+    /// and a reference count while the token is fresh.
+    pub(crate) async fn access_for_request(&self) -> Result<Option<Arc<AccessToken>>, Error> {
+        let stale = {
+            let state = self.read();
+            match &state.access {
+                Some(access)
+                    if state.refresher.is_some() && access.expires_within(state.margin) =>
+                {
+                    access.clone()
+                }
+                current => return Ok(current.clone()),
             }
-            _ => Ok(current),
-        }
+        };
+        self.refresh_replacing(Some(&stale.token)).await.map(Some)
     }
 
     /// Refreshes because `stale` was refused, unless another request already
     /// replaced it. Returns the token to retry with.
-    pub(crate) async fn refresh_replacing(&self, stale: Option<&str>) -> Result<String, Error> {
-        let Some(refresher) = self.refresher() else {
+    pub(crate) async fn refresh_replacing(
+        &self,
+        stale: Option<&str>,
+    ) -> Result<Arc<AccessToken>, Error> {
+        let Some(refresher) = self.read().refresher.clone() else {
             return Err(Error::new(ErrorKind::Auth, "no refresher is configured"));
         };
         let _turn = self.shared.refreshing.lock().await;
         // Whoever held the lock before us may have refreshed already.
-        if let Some(current) = self.access_token() {
-            if Some(current.as_str()) != stale && !self.expires_soon(&current) {
-                return Ok(current);
-            }
+        let (current, refresh_token) = {
+            let state = self.read();
+            let current = state.access.clone().filter(|current| {
+                Some(current.token.as_str()) != stale && !current.expires_within(state.margin)
+            });
+            (current, state.refresh.clone())
+        };
+        if let Some(current) = current {
+            return Ok(current);
         }
-        let Some(refresh_token) = self.refresh_token() else {
+        let Some(refresh_token) = refresh_token else {
             return Err(Error::new(ErrorKind::Auth, "no refresh token is set"));
         };
         tracing::debug!(target: "dployr::auth", "refreshing the access token");
         let tokens = refresher(refresh_token)
             .await
             .map_err(|e| Error::new(ErrorKind::Auth, "the refresher failed").with_source(e))?;
+        let access = AccessToken::new(tokens.access);
         let mut state = self.write();
-        state.access = Some(tokens.access.clone());
+        state.access = Some(access.clone());
         if let Some(refresh) = tokens.refresh {
             state.refresh = Some(refresh);
         }
-        Ok(tokens.access)
-    }
-
-    fn expires_soon(&self, token: &str) -> bool {
-        let Some(exp) = jwt_expiry(token) else {
-            return false;
-        };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64();
-        exp - now <= self.margin().as_secs_f64()
+        Ok(access)
     }
 }
 
@@ -363,19 +397,44 @@ mod tests {
         assert_eq!(jwt_expiry(""), None);
     }
 
+    /// Whether `tokens` would refresh `token` before sending it.
+    fn expires_soon(tokens: &TokenManager, token: &str) -> bool {
+        let margin = tokens.read().margin;
+        AccessToken::new(token.to_string()).expires_within(margin)
+    }
+
     #[test]
     fn expiry_respects_the_margin() {
         let tokens = TokenManager::new();
-        assert!(tokens.expires_soon(&jwt(now() + 10.0)));
-        assert!(!tokens.expires_soon(&jwt(now() + 3600.0)));
-        assert!(!tokens.expires_soon("not-a-jwt"));
+        assert!(expires_soon(&tokens, &jwt(now() + 10.0)));
+        assert!(!expires_soon(&tokens, &jwt(now() + 3600.0)));
+        assert!(!expires_soon(&tokens, "not-a-jwt"));
         let clone = tokens.clone();
         let wide = tokens.with_refresh_margin(Duration::from_secs(7200));
-        assert!(wide.expires_soon(&jwt(now() + 3600.0)));
+        assert!(expires_soon(&wide, &jwt(now() + 3600.0)));
         assert!(
-            clone.expires_soon(&jwt(now() + 3600.0)),
+            expires_soon(&clone, &jwt(now() + 3600.0)),
             "clones share the margin"
         );
+    }
+
+    #[test]
+    fn the_header_is_made_once_per_token_and_never_shown() {
+        let tokens = TokenManager::new();
+        tokens.set_access_token("first");
+        let first = tokens.read().access.clone().unwrap();
+        let header = first.header.as_ref().unwrap();
+        assert_eq!(header.as_bytes(), b"Bearer first");
+        assert!(header.is_sensitive());
+        assert!(!format!("{header:?}").contains("first"));
+        tokens.set_access_token("second");
+        let second = tokens.read().access.clone().unwrap();
+        assert_eq!(second.header.as_ref().unwrap().as_bytes(), b"Bearer second");
+        // A token a header cannot carry is kept, but sent without a header.
+        tokens.set_access_token("line\nbreak");
+        let broken = tokens.read().access.clone().unwrap();
+        assert!(broken.header.is_none());
+        assert_eq!(tokens.access_token().as_deref(), Some("line\nbreak"));
     }
 
     #[test]

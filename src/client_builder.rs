@@ -41,8 +41,8 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     max_response_bytes: usize,
     log_idle_timeout: Duration,
-    #[cfg(any(feature = "rustls", feature = "native-tls"))]
-    root_certificates: Vec<reqwest::Certificate>,
+    #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
+    root_certificates: crate::tls::Roots,
     https_only_for_remote_hosts: bool,
 }
 
@@ -77,7 +77,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("log_idle_timeout", &self.log_idle_timeout);
-        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
         d.field("root_certificates", &self.root_certificates.len());
         d.field(
             "https_only_for_remote_hosts",
@@ -101,8 +101,8 @@ impl ClientBuilder {
             retry: RetryConfig::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             log_idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            #[cfg(any(feature = "rustls", feature = "native-tls"))]
-            root_certificates: Vec::new(),
+            #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
+            root_certificates: crate::tls::Roots::default(),
             https_only_for_remote_hosts: false,
         }
     }
@@ -217,10 +217,9 @@ impl ClientBuilder {
     /// PEM holding one or more; bytes that do not parse as certificates are
     /// a [`ErrorKind::Config`] error here rather than a failed handshake
     /// later.
-    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
     pub fn add_root_certificate(mut self, certificate: &[u8]) -> Result<Self, Error> {
-        self.root_certificates
-            .extend(crate::tls::root_certificates(certificate)?);
+        self.root_certificates.add(certificate)?;
         Ok(self)
     }
 
@@ -248,9 +247,18 @@ impl ClientBuilder {
                     // A bearer token must never follow a redirect to another
                     // host; an API client has no reason to follow one at all.
                     .redirect(reqwest::redirect::Policy::none());
-                #[cfg(any(feature = "rustls", feature = "native-tls"))]
+                // `rustls-ring` brings its own TLS configuration, roots
+                // included, in place of any other TLS feature's.
+                #[cfg(feature = "rustls-ring")]
+                let http = http
+                    .tls_backend_preconfigured(crate::tls::ring_config(&self.root_certificates)?);
+                #[cfg(all(
+                    any(feature = "rustls", feature = "native-tls"),
+                    not(feature = "rustls-ring")
+                ))]
                 let http = self
                     .root_certificates
+                    .certificates
                     .into_iter()
                     .fold(http, reqwest::ClientBuilder::add_root_certificate);
                 http.build().map_err(|e| {

@@ -58,7 +58,7 @@ pub mod auth;
 mod operations;
 pub mod retry;
 mod settings;
-#[cfg(any(feature = "rustls", feature = "native-tls"))]
+#[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
 mod tls;
 
 // Leaves: the error type and the SSE decoder.
@@ -73,6 +73,11 @@ mod open_values;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+
+// Each piece of the request path on its own, for `benches/layer_cost.rs`.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod layer_probe;
 
 pub use auth::{TokenManager, Tokens};
 pub use client::create_dployr_client;

@@ -70,6 +70,19 @@ pub(crate) fn check_path(
         return Ok(());
     }
     let base = base_path.trim_end_matches('/');
+    // Most base URLs have no path. Comparing with an empty string still
+    // calls `memcmp` with a dangling pointer, which glibc's vector `memcmp`
+    // turns into a masked load that costs about 90 ns on some CPUs.
+    let rest = if base.is_empty() {
+        Some(path)
+    } else {
+        path.strip_prefix(base)
+    };
+    // The common case, checked whole: a template without parameters, sent as
+    // it is. No segment of it can be `.` or `..`.
+    if rest == Some(template) {
+        return Ok(());
+    }
     let parameter = || {
         template
             .split('/')
@@ -83,7 +96,7 @@ pub(crate) fn check_path(
             "must be a non-empty id other than `.` and `..`".to_string(),
         )
     };
-    let rest = path.strip_prefix(base).ok_or_else(refused)?;
+    let rest = rest.ok_or_else(refused)?;
     let mut sent = rest.split('/');
     let mut expected = template.split('/');
     loop {

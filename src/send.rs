@@ -4,12 +4,14 @@
 //! [`Error`]. The generated operations (through `crate::hooks`), raw requests
 //! and log streams all send through here.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Request, Response, StatusCode};
 
+use crate::auth::AccessToken;
 use crate::error::{self, Error, ErrorKind};
 use crate::operations::{self, Operation};
 use crate::retry::{Decision, Failure};
@@ -25,18 +27,20 @@ pub(crate) async fn prepare(
     request: &mut Request,
 ) -> Result<(), Error> {
     let span = tracing::Span::current();
-    span.record("http.request.method", request.method().as_str());
-    span.record("url.path", request.url().path());
-    if let Some(host) = request.url().host_str() {
-        span.record("server.address", host);
+    if !span.is_disabled() {
+        span.record("http.request.method", request.method().as_str());
+        span.record("url.path", request.url().path());
+        if let Some(host) = request.url().host_str() {
+            span.record("server.address", host);
+        }
     }
     operations::check_path(operation, &ctx.settings.base_path, request.url().path())
         .and_then(|()| operations::check_request(operation, request))
         .map_err(|(field, why)| Error::invalid_input(field, why))?;
     if operation.public {
         request.headers_mut().remove(AUTHORIZATION);
-    } else if let Some(token) = ctx.settings.tokens.token_for_request().await? {
-        set_token(request, operation, &token);
+    } else if let Some(access) = ctx.settings.tokens.access_for_request().await? {
+        set_token(request, operation, &access);
     }
     if operation.streaming {
         let headers = request.headers_mut();
@@ -54,72 +58,88 @@ pub(crate) async fn prepare(
 /// Sends `request` until it succeeds or the retry policy gives up. A success
 /// answer is returned unread; every failure is an [`Error`], with the error
 /// answer's body read (bounded) into it.
-pub(crate) async fn execute(
-    http: &reqwest::Client,
-    ctx: &Context,
-    operation: &Operation,
-    mut request: Request,
-) -> Result<Response, Error> {
-    let settings = &ctx.settings;
-    let retry = ctx.retry();
+// Not an `async fn`: the request goes to reqwest before the returned future
+// exists, so that future (a part of every call's) holds what reqwest made of
+// it, not a second copy of the request.
+pub(crate) fn execute<'a>(
+    http: &'a reqwest::Client,
+    ctx: &'a Context,
+    operation: &'a Operation,
+    request: Request,
+) -> impl Future<Output = Result<Response, Error>> + Send + 'a {
     let method = request.method().clone();
-    let mut refreshed = false;
-    let mut taken = 0;
-    let mut attempt: u32 = 0;
-    loop {
-        attempt += 1;
-        // A body that is a stream cannot be sent twice; such a request gets
-        // exactly one attempt.
-        let spare = request.try_clone();
-        let outcome = send_once(http, ctx, operation, request).await;
-        tracing::Span::current().record("http.request.resend_count", attempt - 1);
+    let (mut sending, mut spare) = start_attempt(http, ctx, operation, request, 1, false);
+    // The spare copy is only ever borrowed across an await, and taken out
+    // of its place only where nothing is awaited before it is sent, so the
+    // future keeps one copy, not one per place it passes through.
+    async move {
+        let settings = &ctx.settings;
+        let retry = ctx.retry();
+        let mut refreshed = false;
+        let mut taken = 0;
+        let mut attempt: u32 = 1;
+        loop {
+            let outcome = sending.await;
+            tracing::Span::current().record("http.request.resend_count", attempt - 1);
 
-        let (failure, asked) = match &outcome {
-            Ok(response) if response.status().is_success() => {
-                settings.budget.on_success(taken);
-                break outcome;
-            }
-            Ok(response) => (
-                Failure::Status(response.status()),
-                error::retry_after(response.headers()),
-            ),
-            Err(error) => match Failure::of(error) {
-                Some(failure) => (failure, None),
-                None => break outcome,
-            },
-        };
+            let (failure, asked) = match &outcome {
+                Ok(response) if response.status().is_success() => {
+                    settings.budget.on_success(taken);
+                    break outcome;
+                }
+                Ok(response) => (
+                    Failure::Status(response.status()),
+                    error::retry_after(response.headers()),
+                ),
+                Err(error) => match Failure::of(error) {
+                    Some(failure) => (failure, None),
+                    None => break outcome,
+                },
+            };
 
-        if failure == Failure::Status(StatusCode::UNAUTHORIZED)
-            && !refreshed
-            && !operation.public
-            && settings.tokens.can_refresh()
-        {
-            if let Some(spare) = &spare {
+            if failure == Failure::Status(StatusCode::UNAUTHORIZED)
+                && !refreshed
+                && !operation.public
+                && settings.tokens.can_refresh()
+                && spare.is_some()
+            {
                 refreshed = true;
-                let stale = bearer_of(spare);
-                match settings.tokens.refresh_replacing(stale.as_deref()).await {
-                    Ok(token) => {
-                        tracing::info!(target: "dployr::http", attempt, "401, retrying with a refreshed token");
-                        if let Some(mut again) = spare.try_clone() {
-                            set_token(&mut again, operation, &token);
-                            request = again;
+                let stale = spare.as_ref().and_then(|copy| bearer_of(&copy.request));
+                // Boxed, as are the other futures of failures below, so that
+                // the future of every call stays small.
+                let refresh = settings.tokens.refresh_replacing(stale.as_deref());
+                match Box::pin(refresh).await {
+                    Ok(access) => {
+                        tracing::info!(
+                            target: "dployr::http",
+                            attempt,
+                            "401, retrying with a refreshed token"
+                        );
+                        if let Some(copy) = spare.take() {
+                            let mut again = copy.into_request();
+                            set_token(&mut again, operation, &access);
+                            attempt += 1;
+                            (sending, spare) =
+                                start_attempt(http, ctx, operation, again, attempt, refreshed);
                             continue;
                         }
                     }
                     Err(error) => {
-                        tracing::warn!(target: "dployr::http", attempt, "401 and the token could not be refreshed");
+                        tracing::warn!(
+                            target: "dployr::http",
+                            attempt,
+                            "401 and the token could not be refreshed"
+                        );
                         return Err(error);
                     }
                 }
             }
-        }
 
-        let decision = match &spare {
-            Some(_) => retry.decide(&settings.budget, &method, failure, attempt, asked),
-            None => Decision::GiveUp,
-        };
-        match (decision, spare) {
-            (Decision::Retry { wait, cost }, Some(spare)) => {
+            let decision = match &spare {
+                Some(_) => retry.decide(&settings.budget, &method, failure, attempt, asked),
+                None => Decision::GiveUp,
+            };
+            if let Decision::Retry { wait, cost } = decision {
                 taken += cost;
                 tracing::info!(
                     target: "dployr::http",
@@ -129,56 +149,143 @@ pub(crate) async fn execute(
                     "retrying"
                 );
                 drop(outcome);
-                tokio::time::sleep(wait).await;
-                request = spare;
-            }
-            (decision, _) => {
-                let mut error = match outcome {
-                    Ok(answer) => error_of(answer, settings.max_response_bytes).await,
-                    Err(error) => error,
-                };
-                error.set_retryable(retry.allows(&method, failure));
-                if decision == Decision::BudgetSpent {
-                    error.set_budget_spent();
-                    tracing::warn!(
-                        target: "dployr::http",
-                        attempt,
-                        budget_left = settings.budget.left(),
-                        "not retrying: the client's retry budget is spent"
-                    );
+                Box::pin(tokio::time::sleep(wait)).await;
+                if let Some(copy) = spare.take() {
+                    attempt += 1;
+                    let again = copy.into_request();
+                    (sending, spare) =
+                        start_attempt(http, ctx, operation, again, attempt, refreshed);
+                    continue;
                 }
-                return Err(error);
+                // Unreachable: a retry is decided only with a copy to send.
+                return Err(Error::new(ErrorKind::Transport, "no request to retry"));
             }
+            let mut error = match outcome {
+                Ok(answer) => Box::pin(error_of(answer, settings.max_response_bytes)).await,
+                Err(error) => error,
+            };
+            error.set_retryable(retry.allows(&method, failure));
+            if decision == Decision::BudgetSpent {
+                error.set_budget_spent();
+                tracing::warn!(
+                    target: "dployr::http",
+                    attempt,
+                    budget_left = settings.budget.left(),
+                    "not retrying: the client's retry budget is spent"
+                );
+            }
+            return Err(error);
         }
+        .inspect(|response| {
+            let span = tracing::Span::current();
+            span.record("http.response.status_code", response.status().as_u16());
+            let id = response.headers().get("x-request-id");
+            if let Some(id) = id.and_then(|v| v.to_str().ok()) {
+                span.record("http.response.header.x-request-id", id);
+            }
+        })
     }
-    .inspect(|response| {
-        let span = tracing::Span::current();
-        span.record("http.response.status_code", response.status().as_u16());
-        if let Some(id) = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()) {
-            span.record("http.response.header.x-request-id", id);
-        }
-    })
 }
 
-/// One attempt. A streaming answer has no total timeout, so its headers get
-/// a deadline of their own.
-async fn send_once(
+/// Starts attempt number `number` of `request`, keeping a copy of it when
+/// something could send it again. A body that is a stream cannot be sent
+/// twice; such a request gets exactly one attempt.
+fn start_attempt(
     http: &reqwest::Client,
     ctx: &Context,
     operation: &Operation,
     request: Request,
-) -> Result<Response, Error> {
-    if !operation.streaming {
-        return http.execute(request).await.map_err(Error::from_reqwest);
+    number: u32,
+    refreshed: bool,
+) -> (
+    impl Future<Output = Result<Response, Error>> + Send + 'static,
+    Option<Spare>,
+) {
+    let spare = if may_resend(ctx, operation, number, refreshed) {
+        Spare::of(&request)
+    } else {
+        None
+    };
+    (send_once(http, ctx, operation, request), spare)
+}
+
+/// A copy of a request, kept in case it has to be sent again.
+pub(crate) struct Spare {
+    request: Request,
+    /// The deadline, set on the copy only when it is sent: reqwest keeps it
+    /// among the request's extensions, which take two allocations to fill.
+    timeout: Option<Duration>,
+}
+
+impl Spare {
+    /// A copy of `request`, or `None` when its body is a stream, which
+    /// cannot be sent twice.
+    pub(crate) fn of(request: &Request) -> Option<Spare> {
+        if request.body().is_some() {
+            // Only reqwest's own copy can share the body's bytes.
+            return request.try_clone().map(|request| Spare {
+                request,
+                timeout: None,
+            });
+        }
+        // What a request made by reqwest's builder holds: `try_clone` would
+        // also copy its extensions, where the builder keeps nothing but the
+        // timeout, copied here as a plain value.
+        let mut copy = Request::new(request.method().clone(), request.url().clone());
+        *copy.headers_mut() = request.headers().clone();
+        *copy.version_mut() = request.version();
+        Some(Spare {
+            request: copy,
+            timeout: request.timeout().copied(),
+        })
     }
-    let deadline = ctx
-        .stream
-        .as_ref()
-        .and_then(|s| s.header_timeout)
-        .unwrap_or_else(|| ctx.timeout_for(operation));
-    match tokio::time::timeout(deadline, http.execute(request)).await {
-        Ok(sent) => sent.map_err(Error::from_reqwest),
-        Err(_) => Err(header_timeout(deadline)),
+
+    pub(crate) fn into_request(self) -> Request {
+        let mut request = self.request;
+        if self.timeout.is_some() {
+            *request.timeout_mut() = self.timeout;
+        }
+        request
+    }
+}
+
+/// Whether attempt number `attempt` (1 for the first) could be followed by
+/// sending the request again: a retry, unless this is the last attempt the
+/// policy allows, or a refresh after a 401. Only then is a copy of the
+/// request kept, which costs a copy of its URL and headers.
+pub(crate) fn may_resend(
+    ctx: &Context,
+    operation: &Operation,
+    attempt: u32,
+    refreshed: bool,
+) -> bool {
+    attempt <= ctx.retry().max_retries
+        || (!refreshed && !operation.public && ctx.settings.tokens.can_refresh())
+}
+
+/// One attempt, handed to reqwest at once. A streaming answer has no total
+/// timeout, so its headers get a deadline of their own.
+fn send_once(
+    http: &reqwest::Client,
+    ctx: &Context,
+    operation: &Operation,
+    request: Request,
+) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
+    let header_deadline = operation.streaming.then(|| {
+        ctx.stream
+            .as_ref()
+            .and_then(|s| s.header_timeout)
+            .unwrap_or_else(|| ctx.timeout_for(operation))
+    });
+    let sent = http.execute(request);
+    async move {
+        let Some(deadline) = header_deadline else {
+            return sent.await.map_err(Error::from_reqwest);
+        };
+        match Box::pin(tokio::time::timeout(deadline, sent)).await {
+            Ok(sent) => sent.map_err(Error::from_reqwest),
+            Err(_) => Err(header_timeout(deadline)),
+        }
     }
 }
 
@@ -194,19 +301,21 @@ fn header_timeout(deadline: Duration) -> Error {
 
 /// Sets the access token on `request`: the `Authorization` header and, when
 /// the operation carries it in the query too, that parameter.
-pub(crate) fn set_token(request: &mut Request, operation: &Operation, token: &str) {
-    match HeaderValue::from_str(&format!("Bearer {token}")) {
-        Ok(mut value) => {
-            value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
+pub(crate) fn set_token(request: &mut Request, operation: &Operation, access: &AccessToken) {
+    match &access.header {
+        // The header was made (and marked sensitive) when the token was set;
+        // sending it costs a reference count.
+        Some(value) => {
+            request.headers_mut().insert(AUTHORIZATION, value.clone());
         }
         // A token with bytes a header cannot carry is not sent at all; the
         // instance answers 401, which says more than a garbled header would.
-        Err(_) => {
+        None => {
             request.headers_mut().remove(AUTHORIZATION);
         }
     }
     if let Some(name) = operation.credential_query {
+        let token = access.token.as_str();
         let url = request.url_mut();
         let others: Vec<(String, String)> = url
             .query_pairs()
@@ -255,6 +364,13 @@ pub(crate) async fn read_bounded(mut response: Response, max: usize) -> Result<B
 // Runs on every successful call, so the parts are moved, not cloned.
 pub(crate) fn limit_body(response: Response, max: usize) -> Response {
     use reqwest::ResponseBuilderExt as _;
+    // A body whose length is known exactly (a `Content-Length` answer) ends
+    // there: hyper never delivers more than the declared length. Such a body
+    // within the limit needs no wrapper; one over it keeps the wrapper, so
+    // it fails as it is read, like any other.
+    if response.content_length().is_some_and(|n| n <= max as u64) {
+        return response;
+    }
     // reqwest keeps the URL outside the `http` parts; it travels back in
     // the extension its response builder sets.
     let mut url_only = http::Response::builder().url(response.url().clone());

@@ -108,6 +108,68 @@ async fn an_oversized_answer_says_it_is_too_large() {
     );
 }
 
+/// A client whose answers may be at most `max` bytes.
+fn limited(url: &str, max: usize) -> Client {
+    Client::builder(url)
+        .access_token("access")
+        .retry(RetryConfig::disabled())
+        .max_response_bytes(max)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_answer_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
+    // A declared length within the limit is trusted (hyper never reads past
+    // it), so the limit's edge is where the declared length meets it.
+    let server = ScriptedServer::start(vec![vec![json(200, SERVICES)]]).await;
+
+    let page = list(&limited(&server.url, SERVICES.len())).await.unwrap();
+    assert_eq!(page.total, 1);
+
+    let e = list(&limited(&server.url, SERVICES.len() - 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
+    assert!(
+        e.to_string().contains("larger than the client accepts"),
+        "{}",
+        chain(&e)
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_answer_without_a_length_is_refused_as_it_is_read() {
+    // Chunked: nothing says how long the body is until it has been read.
+    let padding = " ".repeat(2048);
+    let chunked = format!(
+        "{}{:x}\r\n{padding}\r\n{:x}\r\n{SERVICES}\r\n0\r\n\r\n",
+        head(
+            200,
+            &[
+                ("content-type", "application/json"),
+                ("transfer-encoding", "chunked"),
+                ("connection", "close"),
+            ]
+        ),
+        padding.len(),
+        SERVICES.len(),
+    );
+    let server = ScriptedServer::start(vec![vec![send(&chunked)]]).await;
+
+    let e = list(&limited(&server.url, 1024)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
+    assert!(
+        e.to_string().contains("larger than the client accepts"),
+        "{}",
+        chain(&e)
+    );
+
+    // The same answer within the limit decodes.
+    let page = list(&limited(&server.url, 4096)).await.unwrap();
+    assert_eq!(page.total, 1);
+}
+
 #[tokio::test]
 async fn an_html_page_on_a_json_operation_is_a_decode_error_with_a_snippet() {
     let page =
