@@ -12,6 +12,7 @@ use base64::Engine as _;
 use reqwest::header::HeaderValue;
 
 use crate::error::{BoxError, Error, ErrorKind};
+use crate::secret::Redacted;
 
 /// A new pair of tokens, as a refresher returns it.
 ///
@@ -35,15 +36,6 @@ impl fmt::Debug for Tokens {
             .field("access", &Redacted(true))
             .field("refresh", &Redacted(self.refresh.is_some()))
             .finish()
-    }
-}
-
-/// Prints whether a secret is set, never the secret.
-struct Redacted(bool);
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0 { "<set>" } else { "<unset>" })
     }
 }
 
@@ -449,7 +441,7 @@ mod tests {
             }
         );
         assert!(!shown.contains("secret"), "{shown}");
-        assert!(shown.contains("<set>"));
+        assert!(shown.contains(crate::secret::REDACTED));
     }
 
     #[tokio::test]

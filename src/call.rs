@@ -15,7 +15,7 @@ use tracing::field::Empty;
 use tracing::Instrument as _;
 
 use crate::error::{Error, ErrorKind};
-use crate::operations::Operation;
+use crate::facts::Operation;
 use crate::types::ErrorResponse;
 
 tokio::task_local! {
@@ -82,7 +82,7 @@ pub(crate) async fn run<T>(
 /// generated code never is) it is the raw operation, which checks nothing.
 pub(crate) fn operation() -> &'static Operation {
     CALL.try_with(|call| call.borrow().operation)
-        .unwrap_or(&crate::operations::RAW)
+        .unwrap_or(&crate::facts::RAW)
 }
 
 /// Records `error` as the call's failure.

@@ -9,6 +9,7 @@ use reqwest::Url;
 use crate::auth::TokenManager;
 use crate::error::{Error, ErrorKind};
 use crate::retry::{Budget, RetryConfig};
+use crate::secret::Redacted;
 use crate::settings::{
     Context, Settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, USER_AGENT,
@@ -46,15 +47,12 @@ pub struct ClientBuilder {
     https_only_for_remote_hosts: bool,
 }
 
-/// What `Debug` shows in place of a token.
-const REDACTED: &str = "<redacted>";
-
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("ClientBuilder");
         let base_url = match Url::parse(self.base_url.trim()) {
             Ok(mut url) => {
-                crate::error::redact_url(&mut url);
+                crate::secret::redact_url(&mut url);
                 url.to_string()
             }
             // Shown only once parsed, so that no password is ever printed.
@@ -62,14 +60,8 @@ impl fmt::Debug for ClientBuilder {
         };
         d.field("base_url", &base_url)
             .field("tokens", &self.tokens)
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
+            .field("access_token", &Redacted(self.access_token.is_some()))
+            .field("refresh_token", &Redacted(self.refresh_token.is_some()))
             .field("http", &self.http.is_some())
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
@@ -383,14 +375,14 @@ mod tests {
         assert_eq!(built.tokens().access_token().as_deref(), Some("a"));
         assert_eq!(built.tokens().refresh_token().as_deref(), Some("r"));
         assert_eq!(
-            built.inner.timeout_for(&crate::operations::LIST_SERVICES),
+            built.inner.timeout_for(&crate::facts::LIST_SERVICES),
             Duration::from_secs(5)
         );
     }
 
     #[test]
     fn timeouts_follow_override_then_spec_then_client() {
-        use crate::operations::{LIST_SERVICES, RUN_SYSTEM_DOCTOR};
+        use crate::facts::{LIST_SERVICES, RUN_SYSTEM_DOCTOR};
         let client = Client::builder("http://h").build().unwrap();
         assert_eq!(client.inner.timeout_for(&LIST_SERVICES), DEFAULT_TIMEOUT);
         assert_eq!(

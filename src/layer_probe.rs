@@ -11,7 +11,7 @@
 use reqwest::{Request, Response};
 
 use crate::error::{Error, ErrorKind};
-use crate::operations::{self, Operation};
+use crate::facts::{self, Operation};
 use crate::types::ErrorResponse;
 use crate::{call, send, Client};
 
@@ -21,9 +21,9 @@ pub struct Op(&'static Operation);
 
 impl Op {
     /// `getSystemStatus`: a GET without inputs and a small answer.
-    pub const GET_SYSTEM_STATUS: Op = Op(&operations::GET_SYSTEM_STATUS);
+    pub const GET_SYSTEM_STATUS: Op = Op(&facts::GET_SYSTEM_STATUS);
     /// `listServices`: a GET with bounded query parameters.
-    pub const LIST_SERVICES: Op = Op(&operations::LIST_SERVICES);
+    pub const LIST_SERVICES: Op = Op(&facts::LIST_SERVICES);
 }
 
 /// What `send()` wraps every call in: its `dployr.request` span, its
@@ -40,8 +40,8 @@ pub async fn call_wrapper(op: Op) -> Result<u64, Error> {
 /// The input checks: the path against its template, bounded query
 /// parameters and body properties.
 pub fn check_inputs(client: &Client, op: Op, request: &Request) -> bool {
-    operations::check_path(op.0, &client.inner.settings.base_path, request.url().path())
-        .and_then(|()| operations::check_request(op.0, request))
+    facts::check_path(op.0, &client.inner.settings.base_path, request.url().path())
+        .and_then(|()| facts::check_request(op.0, request))
         .is_ok()
 }
 

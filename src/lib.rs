@@ -55,7 +55,7 @@ mod send;
 
 // Policies and the settings every clone of a client shares.
 pub mod auth;
-mod operations;
+mod facts;
 pub mod retry;
 mod settings;
 #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
@@ -84,6 +84,7 @@ pub use client::create_dployr_client;
 pub use client_builder::ClientBuilder;
 pub use deploy::{DeploymentProgress, DeploymentRun, Progress, DEFAULT_WAIT_TIMEOUT};
 pub use error::{Error, ErrorKind};
+pub use facts::{operations, Operation, Parameter, ParameterLocation};
 pub use generated::{types, ByteStream, Client, ResponseValue};
 pub use logs::{LogEvent, LogStream, LogStreamBuilder, Resume};
 pub use pages::{Pages, MAX_PAGE_SIZE};

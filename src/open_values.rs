@@ -2,7 +2,7 @@
 //! status, system health, doctor status): each is a known enum or, from a
 //! newer instance, any other string. These make both cases read as one value.
 //!
-//! The list of sets comes from the spec (`src/build/inventory.rs`), so a set
+//! The list of sets comes from the spec (`codegen/inventory.rs`), so a set
 //! added to `openapi.yaml` gets these without an edit here.
 
 use std::fmt;

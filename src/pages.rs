@@ -12,8 +12,7 @@ use crate::error::Error;
 use crate::types::{Deployment, Service};
 use crate::Client;
 
-/// The largest page the API serves.
-pub const MAX_PAGE_SIZE: u32 = 100;
+pub use crate::facts::MAX_PAGE_SIZE;
 
 /// A stream over every item of a paginated list; see
 /// [`Client::deployments_stream`]. Each page is fetched once, when the items

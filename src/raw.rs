@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::operations::RAW;
+use crate::facts::{Operation, ParameterLocation, RAW};
 use crate::{call, send, Client};
 
 impl Client {
@@ -30,8 +30,37 @@ impl Client {
     pub fn raw(&self, method: Method, path: &str) -> RawRequest {
         RawRequest {
             client: self.clone(),
+            operation: &RAW,
             method,
             path: path.to_string(),
+            path_params: Vec::new(),
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// A call of `operation`, found by its facts (see [`operations`](crate::operations))
+    /// rather than through its typed builder: for programs that work from
+    /// the spec, such as a command line. Parameters are set by their names in
+    /// the spec, the body as JSON; the request is checked as the typed
+    /// builder's would be (required parameters, bounds, the body's type),
+    /// sent with the operation's auth, timeout and retries, and answered raw.
+    ///
+    /// ```
+    /// # async fn run(client: dployr::Client) -> Result<(), dployr::Error> {
+    /// let get = dployr::operations().iter().find(|op| op.id() == "getService").unwrap();
+    /// let answer = client.call(get).path_param("serviceId", "svc-1").send().await?;
+    /// let service: dployr::types::Service = answer.json()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn call(&self, operation: &'static Operation) -> RawRequest {
+        RawRequest {
+            client: self.clone(),
+            operation,
+            method: Method::from_bytes(operation.method.as_bytes()).unwrap_or(Method::GET),
+            path: operation.path.to_string(),
+            path_params: Vec::new(),
             query: Vec::new(),
             body: None,
         }
@@ -43,8 +72,10 @@ impl Client {
 #[must_use = "nothing is sent until `send` is awaited"]
 pub struct RawRequest {
     client: Client,
+    operation: &'static Operation,
     method: Method,
     path: String,
+    path_params: Vec<(String, String)>,
     query: Vec<(String, String)>,
     body: Option<Result<Vec<u8>, String>>,
 }
@@ -56,6 +87,13 @@ impl RawRequest {
         self
     }
 
+    /// Fills the path parameter `name` (`{name}` in the operation's path
+    /// template) with `value`, percent-encoded. Only for [`Client::call`].
+    pub fn path_param(mut self, name: impl Into<String>, value: impl ToString) -> Self {
+        self.path_params.push((name.into(), value.to_string()));
+        self
+    }
+
     /// Sends `body` as JSON.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
         self.body = Some(serde_json::to_vec(body).map_err(|e| e.to_string()));
@@ -64,18 +102,65 @@ impl RawRequest {
 
     /// Sends the request. A non-2xx answer is an [`Error`] as for any call.
     pub async fn send(self) -> Result<RawResponse, Error> {
-        call::run(&RAW, self.send_in_call()).await
+        call::run(self.operation, self.send_in_call()).await
+    }
+
+    /// The URL: the base URL and the path, its template filled for a call.
+    fn url(&self) -> Result<reqwest::Url, Error> {
+        if std::ptr::eq(self.operation, &RAW) {
+            let base = format!(
+                "{}/{}",
+                self.client.baseurl,
+                self.path.trim_start_matches('/')
+            );
+            return reqwest::Url::parse(&base)
+                .map_err(|e| Error::invalid_input("path", format!("does not form a URL ({e})")));
+        }
+        let op = self.operation;
+        if op.streaming {
+            return Err(Error::invalid_input(
+                op.id,
+                "answers with a log stream; open it with Client::log_stream",
+            ));
+        }
+        for parameter in op.parameters {
+            let given = match parameter.location {
+                ParameterLocation::Path => {
+                    self.path_params.iter().any(|(n, _)| n == parameter.name)
+                }
+                ParameterLocation::Query => self.query.iter().any(|(n, _)| n == parameter.name),
+            };
+            if parameter.required && !parameter.credential && !given {
+                return Err(Error::invalid_input(parameter.name, "is required"));
+            }
+        }
+        let mut url = reqwest::Url::parse(&self.client.baseurl)
+            .map_err(|e| Error::invalid_input("path", format!("does not form a URL ({e})")))?;
+        let mut segments = Vec::new();
+        for segment in op.path.split('/').filter(|s| !s.is_empty()) {
+            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => {
+                    let value = self
+                        .path_params
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.as_str())
+                        .ok_or_else(|| Error::invalid_input(name, "is required"))?;
+                    segments.push(value);
+                }
+                None => segments.push(segment),
+            }
+        }
+        url.path_segments_mut()
+            .map_err(|()| Error::invalid_input("path", "the base URL cannot take a path"))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
     }
 
     async fn send_in_call(self) -> Result<RawResponse, Error> {
         let ctx = &self.client.inner;
-        let base = format!(
-            "{}/{}",
-            self.client.baseurl,
-            self.path.trim_start_matches('/')
-        );
-        let mut url = reqwest::Url::parse(&base)
-            .map_err(|e| Error::invalid_input("path", format!("does not form a URL ({e})")))?;
+        let mut url = self.url()?;
         if !self.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&self.query);
         }
@@ -86,13 +171,14 @@ impl RawRequest {
         if let Some(body) = self.body {
             let body =
                 body.map_err(|e| Error::invalid_input("body", format!("is not JSON ({e})")))?;
+            self.operation.check_body(&body)?;
             request
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             *request.body_mut() = Some(body.into());
         }
-        send::prepare(ctx, &RAW, &mut request).await?;
-        let response = send::execute(&self.client.client, ctx, &RAW, request).await?;
+        send::prepare(ctx, self.operation, &mut request).await?;
+        let response = send::execute(&self.client.client, ctx, self.operation, request).await?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = send::read_bounded(response, ctx.settings.max_response_bytes).await?;

@@ -9,13 +9,60 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// What `Debug` shows in place of a secret value.
-const REDACTED: &str = "<redacted>";
+/// What `Debug` shows in place of a secret value, everywhere in the crate.
+pub(crate) const REDACTED: &str = "<redacted>";
 
-/// The vendor extension marking a secret in `openapi.yaml`; the JSON Schema
-/// of these types carries it too, so the contract tests can check that
-/// every value the spec marks secret got one of these types.
-const SECRET_EXTENSION: &str = "x-dployr-secret";
+// `SECRET_EXTENSION`, the vendor extension marking a secret in
+// `openapi.yaml` (the JSON Schema of these types carries it too, so the
+// contract tests can check that every value the spec marks secret got one
+// of these types), and `CREDENTIAL_QUERY_PARAMETERS`, the query parameters
+// the spec marks as carrying the access token.
+include!(concat!(env!("OUT_DIR"), "/spec_secrets.rs"));
+
+/// Query parameters redacted from every URL an error or a log shows: the
+/// spec's credential parameters, and these, which carry tokens in OAuth-style
+/// URLs whatever the spec says.
+const ALWAYS_SECRET_QUERY_PARAMETERS: &[&str] = &["access_token", "refresh_token"];
+
+/// Shows whether a secret is set, never the secret: `<redacted>` or `None`.
+pub(crate) struct Redacted(pub(crate) bool);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0 { REDACTED } else { "None" })
+    }
+}
+
+fn is_secret_query_parameter(name: &str) -> bool {
+    CREDENTIAL_QUERY_PARAMETERS.contains(&name) || ALWAYS_SECRET_QUERY_PARAMETERS.contains(&name)
+}
+
+/// Replaces the password and the value of every credential query parameter
+/// of `url` with `redacted`.
+pub(crate) fn redact_url(url: &mut url::Url) {
+    if url.password().is_some() {
+        // Cannot fail: a URL with a password has a host.
+        let _ = url.set_password(Some("redacted"));
+    }
+    if !url
+        .query_pairs()
+        .any(|(k, _)| is_secret_query_parameter(&k))
+    {
+        return;
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if is_secret_query_parameter(&k) {
+                "redacted".into()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+}
 
 /// A string whose `Debug` is `<redacted>`; it serializes as the plain string.
 ///

@@ -13,7 +13,7 @@ use reqwest::{Request, Response, StatusCode};
 
 use crate::auth::AccessToken;
 use crate::error::{self, Error, ErrorKind};
-use crate::operations::{self, Operation};
+use crate::facts::{self, Operation};
 use crate::retry::{Decision, Failure};
 use crate::settings::Context;
 
@@ -34,8 +34,8 @@ pub(crate) async fn prepare(
             span.record("server.address", host);
         }
     }
-    operations::check_path(operation, &ctx.settings.base_path, request.url().path())
-        .and_then(|()| operations::check_request(operation, request))
+    facts::check_path(operation, &ctx.settings.base_path, request.url().path())
+        .and_then(|()| facts::check_request(operation, request))
         .map_err(|(field, why)| Error::invalid_input(field, why))?;
     if operation.public {
         request.headers_mut().remove(AUTHORIZATION);

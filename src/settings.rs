@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::TokenManager;
-use crate::operations::Operation;
+use crate::facts::Operation;
 use crate::retry::{Budget, RetryConfig};
 
 /// The timeout of a call, unless its operation or the caller says otherwise.

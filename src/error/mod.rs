@@ -269,12 +269,32 @@ impl Error {
         e
     }
 
+    /// Names what was expected and where in the document decoding stopped
+    /// (a JSON path such as `items[3].status`).
+    pub(crate) fn at_path(mut self, expected: &str, path: String) -> Self {
+        let expected = expected.rsplit("::").next().unwrap_or(expected);
+        let at = if path == "." {
+            "the top level".to_string()
+        } else {
+            format!("`{path}`")
+        };
+        let cause = self
+            .source
+            .as_ref()
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default();
+        self.details.message = format!(
+            "the instance's answer is not the {expected} the API describes (at {at}{cause})"
+        );
+        self
+    }
+
     /// A transport failure, with any token in its URL redacted.
     pub(crate) fn from_reqwest(mut error: reqwest::Error) -> Self {
         let place = error
             .url_mut()
             .map(|url| {
-                redact_url(url);
+                crate::secret::redact_url(url);
                 let mut shown = url.clone();
                 shown.set_query(None);
                 format!(" ({shown})")
@@ -474,35 +494,6 @@ fn caused_by<E: std::error::Error + 'static>(error: &reqwest::Error) -> bool {
         source = s.source();
     }
     false
-}
-
-/// Query parameters that carry credentials (the log stream's `token`).
-const SECRET_QUERY_PARAMS: &[&str] = &["token", "access_token", "refresh_token"];
-
-/// Replaces the value of every credential query parameter with `redacted`.
-pub(crate) fn redact_url(url: &mut reqwest::Url) {
-    if url.password().is_some() {
-        // Cannot fail: a URL with a password has a host.
-        let _ = url.set_password(Some("redacted"));
-    }
-    if !url
-        .query_pairs()
-        .any(|(k, _)| SECRET_QUERY_PARAMS.contains(&k.as_ref()))
-    {
-        return;
-    }
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            let v = if SECRET_QUERY_PARAMS.contains(&k.as_ref()) {
-                "redacted".into()
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        })
-        .collect();
-    url.query_pairs_mut().clear().extend_pairs(pairs);
 }
 
 #[cfg(test)]

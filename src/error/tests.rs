@@ -23,7 +23,7 @@ fn statuses_map_to_kinds() {
 #[test]
 fn redaction_replaces_only_credentials() {
     let mut url: reqwest::Url = "http://h/logs/stream?token=s3cret&id=42".parse().unwrap();
-    redact_url(&mut url);
+    crate::secret::redact_url(&mut url);
     assert_eq!(url.query(), Some("token=redacted&id=42"));
 }
 

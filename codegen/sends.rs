@@ -9,7 +9,7 @@ use heck::ToShoutySnakeCase;
 use syn::visit::Visit;
 use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
 
-use super::Facts;
+use crate::facts::Facts;
 
 pub(super) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
     let builders = file
@@ -59,7 +59,7 @@ pub(super) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
             /// went wrong.
             pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
                 crate::call::generated(
-                    &crate::operations::#facts_name,
+                    &crate::facts::#facts_name,
                     Box::pin(self.send_generated()),
                 )
                 .await

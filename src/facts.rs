@@ -1,23 +1,47 @@
-//! What `openapi.yaml` says about each operation beyond its types: whether
-//! it needs a token, its default timeout, whether it streams, and the bounds
-//! of its inputs, with the checks that enforce those bounds before a request
-//! is sent.
+//! What `openapi.yaml` says about each operation beyond its types: its
+//! method and path, whether it needs a token, its default timeout, whether
+//! it streams, its parameters and body, and the bounds of its inputs, with
+//! the checks that enforce those bounds before a request is sent.
 //!
 //! One `static` [`Operation`] per operation comes from `build.rs`, so the
 //! facts change exactly when the spec does; each generated `send` hands its
-//! own to the call, so nothing is looked up by name on the request path.
+//! own to the pipeline, so nothing is looked up by name on the request path.
+//! [`operations`] lists them all, for programs that work from the spec
+//! rather than from the typed builders (a command line, a coverage check).
 
+use std::fmt;
 use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
 
 include!(concat!(env!("OUT_DIR"), "/spec_facts.rs"));
 
-/// What the request path needs to know about one operation.
-#[derive(Debug)]
-pub(crate) struct Operation {
-    /// The spec's operationId, e.g. `listServices`.
+/// Every operation of the spec, one entry each.
+///
+/// ```
+/// let ids: Vec<&str> = dployr::operations().iter().map(|op| op.id()).collect();
+/// assert!(ids.contains(&"listServices"));
+/// let list = dployr::operations().iter().find(|op| op.id() == "listServices").unwrap();
+/// assert_eq!((list.method(), list.path(), list.tag()), ("GET", "/services", "services"));
+/// ```
+pub fn operations() -> &'static [&'static Operation] {
+    OPERATIONS
+}
+
+/// One operation of the spec: what [`operations`] lists.
+///
+/// Its facts are read from `openapi.yaml` when the crate is built.
+pub struct Operation {
     pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) method: &'static str,
     /// The path template, e.g. `/services/{serviceId}`; empty for raw calls.
     pub(crate) path: &'static str,
+    pub(crate) tag: &'static str,
+    pub(crate) summary: &'static str,
+    pub(crate) description: &'static str,
     /// Called without an access token (`security: []`).
     pub(crate) public: bool,
     /// Its own default timeout (`x-dployr-timeout-secs`).
@@ -31,6 +55,206 @@ pub(crate) struct Operation {
     pub(crate) query_bounds: &'static [Bound],
     /// Bounded integer properties of the JSON request body.
     pub(crate) body_bounds: &'static [Bound],
+    pub(crate) parameters: &'static [Parameter],
+    pub(crate) body: Option<Body>,
+    pub(crate) answer: Option<Answer>,
+}
+
+impl fmt::Debug for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Operation")
+            .field("id", &self.id)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Operation {
+    /// The spec's `operationId`, e.g. `listServices`.
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+
+    /// The name of its method on [`Client`](crate::Client), e.g. `list_services`.
+    pub fn method_name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The HTTP method, upper case, e.g. `GET`.
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The path template, e.g. `/services/{serviceId}`.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// Its first tag, e.g. `services`: the group it belongs to.
+    pub fn tag(&self) -> &'static str {
+        self.tag
+    }
+
+    /// The spec's one-line summary.
+    pub fn summary(&self) -> &'static str {
+        self.summary
+    }
+
+    /// The spec's longer description (often empty).
+    pub fn description(&self) -> &'static str {
+        self.description
+    }
+
+    /// True when the operation is called without an access token.
+    pub fn is_public(&self) -> bool {
+        self.public
+    }
+
+    /// True when its answer is a server-sent event stream (the log stream).
+    pub fn is_streaming(&self) -> bool {
+        self.streaming
+    }
+
+    /// Its path and query parameters, path ones first as the spec lists them.
+    pub fn parameters(&self) -> &'static [Parameter] {
+        self.parameters
+    }
+
+    /// The component schema of its JSON request body, e.g. `DeployRequest`.
+    pub fn body_type(&self) -> Option<&'static str> {
+        self.body.as_ref().map(|b| b.type_name)
+    }
+
+    /// The component schema of its JSON success answer, e.g. `ServiceList`.
+    pub fn answer_type(&self) -> Option<&'static str> {
+        self.answer.as_ref().map(|a| a.type_name)
+    }
+
+    /// Checks a JSON request body against the operation's body type and the
+    /// spec's bounds, as the typed builders would, without sending anything.
+    /// A body that does not fit is [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+    /// naming the field.
+    ///
+    /// ```
+    /// let create = dployr::operations().iter().find(|op| op.id() == "createDeployment").unwrap();
+    /// let error = create.check_body(br#"{"name": 7}"#).unwrap_err();
+    /// assert_eq!(error.field(), Some("name"));
+    /// ```
+    pub fn check_body(&self, json: &[u8]) -> Result<(), Error> {
+        match &self.body {
+            Some(body) => (body.check)(json),
+            None => Ok(()),
+        }
+    }
+
+    /// Decodes a success answer as the operation's answer type, giving it
+    /// back as JSON; a body that does not fit is [`ErrorKind::Decode`](crate::ErrorKind::Decode)
+    /// naming where. An operation without a JSON answer gives `Null`.
+    pub fn decode_answer(&self, json: &[u8]) -> Result<serde_json::Value, Error> {
+        match &self.answer {
+            Some(answer) => (answer.check)(json),
+            None => Ok(serde_json::Value::Null),
+        }
+    }
+}
+
+/// Where a [`Parameter`] goes in the request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParameterLocation {
+    /// In the path template, e.g. `{serviceId}`.
+    Path,
+    /// In the query string.
+    Query,
+}
+
+/// One parameter of an [`Operation`].
+#[derive(Debug)]
+pub struct Parameter {
+    pub(crate) name: &'static str,
+    pub(crate) location: ParameterLocation,
+    pub(crate) required: bool,
+    pub(crate) description: &'static str,
+    pub(crate) integer: bool,
+    pub(crate) credential: bool,
+}
+
+impl Parameter {
+    /// Its name in the spec, e.g. `serviceId`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Path or query.
+    pub fn location(&self) -> ParameterLocation {
+        self.location
+    }
+
+    /// Whether a request must carry it.
+    pub fn is_required(&self) -> bool {
+        self.required
+    }
+
+    /// The spec's description.
+    pub fn description(&self) -> &'static str {
+        self.description
+    }
+
+    /// Whether its value is an integer (else a string).
+    pub fn is_integer(&self) -> bool {
+        self.integer
+    }
+
+    /// True for a parameter that carries the access token
+    /// (`x-dployr-credential`): the client fills it in, never the caller.
+    pub fn is_credential(&self) -> bool {
+        self.credential
+    }
+}
+
+/// The JSON request body of an operation.
+pub(crate) struct Body {
+    pub(crate) type_name: &'static str,
+    pub(crate) check: fn(&[u8]) -> Result<(), Error>,
+}
+
+/// The JSON success answer of an operation.
+pub(crate) struct Answer {
+    pub(crate) type_name: &'static str,
+    pub(crate) check: fn(&[u8]) -> Result<serde_json::Value, Error>,
+}
+
+/// Whether `json` reads as a `T`; the path of the first field that does not.
+fn check_body<T: DeserializeOwned>(json: &[u8]) -> Result<(), Error> {
+    let mut reader = serde_json::Deserializer::from_slice(json);
+    match serde_path_to_error::deserialize::<_, T>(&mut reader) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            Err(Error::invalid_input(
+                field,
+                format!("does not fit the request body ({})", e.inner()),
+            ))
+        }
+    }
+}
+
+/// `json` decoded as a `T` and given back as JSON.
+fn check_answer<T: DeserializeOwned + serde::Serialize>(
+    json: &[u8],
+) -> Result<serde_json::Value, Error> {
+    let mut reader = serde_json::Deserializer::from_slice(json);
+    let value: T = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+        let path = e.path().to_string();
+        Error::decode(None, json, e.into_inner()).at_path(std::any::type_name::<T>(), path)
+    })?;
+    serde_json::to_value(value).map_err(|e| Error::decode(None, json, e))
 }
 
 /// An integer input with limits.
@@ -46,13 +270,21 @@ pub(crate) struct Bound {
 /// token.
 pub(crate) static RAW: Operation = Operation {
     id: "raw",
+    name: "raw",
+    method: "",
     path: "",
+    tag: "",
+    summary: "",
+    description: "",
     public: false,
     timeout: None,
     streaming: false,
     credential_query: None,
     query_bounds: &[],
     body_bounds: &[],
+    parameters: &[],
+    body: None,
+    answer: None,
 };
 
 /// Checks that the request's path is the operation's template filled in.
