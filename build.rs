@@ -1,27 +1,25 @@
 //! Generates the typed client from `openapi.yaml` into `OUT_DIR`.
 //!
-//! Two files come out of one read of the spec:
+//! The spec is read once, checked against the conventions the crate relies
+//! on (`codegen/conventions.rs`), and then written out as:
 //! - `codegen.rs`: the progenitor client (builder style, merged tags), its
 //!   types deriving `schemars::JsonSchema`, formatted with prettyplease. One
-//!   pass over its syntax tree makes each generated `send` private and adds a
-//!   public `send` beside it that runs the call through `crate::call`, so
-//!   every operation returns `dployr::Error`;
-//! - `spec_facts.rs`: what the hand-written layer needs to know per operation
-//!   (is it public, its default timeout, the bounds of its inputs, whether it
-//!   streams), one `static` per operation, so that no hand-kept list can
-//!   drift from the spec;
-//!
-//! Operations are named once, by progenitor: the facts are keyed by the name
-//! progenitor gives each operation, and a spec whose operations and facts do
-//! not match one to one fails the build.
+//!   pass over its syntax tree (`codegen/sends.rs`) keeps what each builder
+//!   does to build its request and hands the request to `crate::pipeline`,
+//!   so every operation returns `dployr::Error`;
+//! - `spec_facts.rs`: one `static` per operation with what the hand-written
+//!   layer needs to know of it (method, path, whether it is public, its
+//!   timeout, its parameters and their bounds, its body and answer types),
+//!   keyed by the name progenitor gives it, so no hand-kept list can drift
+//!   from the spec (`codegen/facts.rs`); and `spec_secrets.rs`, what the spec
+//!   marks secret;
 //! - `spec_inventory.rs` and `open_values.rs`: the schemas, open value sets
 //!   and operations, for the tests and `src/open_values.rs` to iterate over
 //!   (`codegen/inventory.rs`).
 //!
-//! Before generating anything, the spec is checked against the conventions
-//! the crate relies on (`codegen/conventions.rs`). A spec that cannot be read
-//! or breaks a convention fails the build with one line per problem, naming
-//! the operation or schema and the rule, not a panic backtrace.
+//! A spec that cannot be read or breaks a convention fails the build with
+//! one line per problem, naming the operation or schema and the rule, not a
+//! panic backtrace.
 
 // The build script's own modules live in codegen/; they are compiled only
 // here, never into the library.
@@ -42,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use openapiv3::OpenAPI;
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 
 const SPEC: &str = "openapi.yaml";
 
@@ -125,10 +123,10 @@ fn generation_settings(document: &document::Document) -> Result<GenerationSettin
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        // The hand-written layer implements the hooks (auth, retries,
-        // timeouts); `Expected` makes forgetting that a compile error.
-        .with_hooks(HooksMode::Expected)
-        .with_inner_type(tokens("crate::settings::Context")?)
+        // The shared state every clone of a client carries: tokens, retry
+        // policy and budget, timeouts. No hooks: `codegen/sends.rs` hands
+        // each built request to the pipeline instead.
+        .with_inner_type(tokens("crate::settings::ClientState")?)
         .with_derive("schemars::JsonSchema");
     // typify turns an integer with `minimum: 1` into `NonZeroU64`, which makes
     // `.limit(50)` fail to compile (an untyped literal is an i32). Bounded

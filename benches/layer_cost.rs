@@ -16,8 +16,6 @@
 //! `-- --profile sdk|plain [concurrent] [status]` runs one client alone
 //! under a profiler.
 
-#[path = "layer_cost/breakdown.rs"]
-mod breakdown;
 mod common;
 
 use std::future::Future;
@@ -192,10 +190,6 @@ fn main() {
         profile(&runtime, &args[at + 1..], callers);
         return;
     }
-    if args.iter().any(|arg| arg == "--breakdown") {
-        breakdown::breakdown(&runtime, &client, &base_url);
-        return;
-    }
 
     println!(
         "layer_cost: SDK against plain reqwest + serde_json over loopback, {rounds} \
@@ -257,8 +251,6 @@ fn main() {
          is the noise in these ratios; `with deadline` is plain reqwest with the SDK's \
          default 30 s timeout, which the SDK always sets\n"
     );
-
-    breakdown::breakdown(&runtime, &client, &base_url);
 }
 
 /// One table row: the figures of every round, as medians with their spread.

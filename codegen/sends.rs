@@ -1,17 +1,28 @@
-//! The pass over progenitor's output that puts every call through code this
-//! crate owns: each builder's generated `send` becomes the private
-//! `send_generated`, and a public `send` beside it runs it inside
-//! `crate::call::generated`, which returns `dployr::Error`.
+//! The pass over progenitor's output that puts every call through the
+//! crate's own pipeline. progenitor writes, per builder, a `send` that
+//! builds the request, calls its hooks, sends it and decodes the answer.
+//! This pass keeps the first part alone, as `build_request` (the builder's
+//! values checked and the `reqwest::Request` built), and replaces `send`
+//! with one that hands that request to `crate::pipeline`, which sends it
+//! and decodes the answer itself. So no hook, dummy answer or second error
+//! type is ever involved, and `send` returns `dployr::Error`.
 
 use std::collections::BTreeSet;
 
 use heck::ToShoutySnakeCase;
 use syn::visit::Visit;
-use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
+use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Stmt, Type};
 
 use crate::facts::Facts;
 
-pub(super) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
+/// How the pipeline reads a success answer, from the type `send` returns.
+enum Answer {
+    Json,
+    Empty,
+    Stream,
+}
+
+pub(crate) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
     let builders = file
         .items
         .iter_mut()
@@ -30,7 +41,7 @@ pub(super) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
         else {
             continue;
         };
-        let ImplItem::Fn(generated) = &mut block.items[at] else {
+        let ImplItem::Fn(generated) = &block.items[at] else {
             continue;
         };
         let name = operation_name(generated)?;
@@ -44,28 +55,31 @@ pub(super) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
                 )
             })?;
         let success = success_type(&generated.sig.output)
-            .ok_or_else(|| format!("{name}: `send` does not return Result<ResponseValue<T>, _>"))?;
-        let docs: Vec<syn::Attribute> = std::mem::take(&mut generated.attrs);
-        generated.sig.ident = quote::format_ident!("send_generated");
-        generated.vis = syn::Visibility::Inherited;
-        // The generated future is boxed: it holds the request, the
-        // answer and every hook's state (16-22 kB), and a caller that
-        // awaits several operations in one function would otherwise
-        // carry all of them inline.
+            .ok_or_else(|| format!("{name}: `send` does not return Result<ResponseValue<T>, _>"))?
+            .clone();
+        let build = build_request(generated)
+            .ok_or_else(|| format!("{name}: `send` builds no request before its hooks"))?;
+        let docs = generated.attrs.clone();
+        let sender = match answer_of(&success) {
+            Answer::Json => quote::quote!(send_json::<#success>),
+            Answer::Empty => quote::quote!(send_empty),
+            Answer::Stream => quote::quote!(send_stream),
+        };
         let public: syn::ImplItemFn = parse_quote! {
             #(#docs)*
             ///
             /// Fails with a [`crate::Error`]; its [`kind`](crate::Error::kind) says what
             /// went wrong.
             pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
-                crate::call::generated(
+                crate::pipeline::generated::#sender(
                     &crate::facts::#facts_name,
-                    Box::pin(self.send_generated()),
+                    self.build_request(),
                 )
                 .await
             }
         };
-        block.items.insert(at, ImplItem::Fn(public));
+        block.items[at] = ImplItem::Fn(public);
+        block.items.insert(at, ImplItem::Fn(build));
         wrapped.insert(name);
     }
     let missing: Vec<&String> = facts.keys().filter(|n| !wrapped.contains(*n)).collect();
@@ -76,6 +90,51 @@ pub(super) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// `build_request`: the generated `send` up to the hooks, giving back the
+/// client and the request it built.
+fn build_request(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
+    let statements = &send.block.stmts;
+    let hooks_start = statements.iter().position(names_operation_info)?;
+    let kept: Vec<&Stmt> = statements[..hooks_start].iter().collect();
+    Some(parse_quote! {
+        /// The builder's values checked and the request built, not sent.
+        pub(crate) fn build_request(
+            self,
+        ) -> Result<(&'a super::Client, ::reqwest::Request), Error> {
+            #(#kept)*
+            Ok((client, request))
+        }
+    })
+}
+
+/// Whether `statement` is `let info = OperationInfo { .. };`, the first
+/// statement of the generated hooks.
+fn names_operation_info(statement: &Stmt) -> bool {
+    let Stmt::Local(local) = statement else {
+        return false;
+    };
+    let Some(init) = &local.init else {
+        return false;
+    };
+    matches!(&*init.expr, syn::Expr::Struct(s) if s.path.is_ident("OperationInfo"))
+}
+
+fn answer_of(success: &Type) -> Answer {
+    match success {
+        Type::Tuple(tuple) if tuple.elems.is_empty() => Answer::Empty,
+        Type::Path(path)
+            if path
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "ByteStream") =>
+        {
+            Answer::Stream
+        }
+        _ => Answer::Json,
+    }
 }
 
 /// The name in the `OperationInfo` the generated `send` passes its hooks.

@@ -24,16 +24,22 @@
 //! | module | what it owns |
 //! |---|---|
 //! | [`types`] | the API's request and response types, generated |
+//! | [`builder`] | one request builder per operation, generated |
+//! | [`operations()`] | every operation's facts, read from the spec at build time |
 //! | [`auth`] | tokens, the refresher, JWT expiry |
-//! | [`sse`] | a sans-IO server-sent events decoder |
+//! | [`retry`] | [`RetryConfig`], the [`RetryBudget`] and a log stream's [`Reconnect`] |
 //! | [`logs`] | typed, resumable log streams |
 //! | [`deploy`] | a deployment created and followed to `completed` or a typed failure |
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
-//! | [`retry`] | [`RetryConfig`] and the [`RetryBudget`] |
+//! | [`sse`] | a sans-IO server-sent events decoder |
 //! | [`secret`] | [`Secret`], the type of every value the spec marks secret |
 //! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
 //!
-//! Every call runs in a `dployr.request` [`tracing`](https://docs.rs/tracing)
+//! Every call (a builder's `send`, [`Client::call`], [`Client::raw`], a log
+//! stream's open) goes through one pipeline: the call resolved once, checked
+//! against its operation, attempted (the token checked before each attempt),
+//! retried or given up by the retry policy, and decoded into its type or one
+//! [`Error`]. It runs in a `dployr.request` [`tracing`](https://docs.rs/tracing)
 //! span at INFO, with the operation, method, path, status, retries and
 //! request id as fields; retries and refreshes are events inside it.
 
@@ -42,26 +48,24 @@
 
 // What users call.
 mod client;
-mod client_builder;
 pub mod deploy;
 pub mod logs;
 mod pages;
 mod raw;
 
-// The request path: one call, its hooks, and sending its request.
-mod call;
-mod hooks;
-mod send;
+// The request path.
+mod pipeline;
 
-// Policies and the settings every clone of a client shares.
+// Policies, the client's shared state and the spec's facts.
 pub mod auth;
 mod facts;
 pub mod retry;
 mod settings;
+mod timer_anchor;
 #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
 mod tls;
 
-// Leaves: the error type and the SSE decoder.
+// Leaves: the error type, the SSE decoder, secrets.
 pub mod error;
 pub mod secret;
 pub mod sse;
@@ -74,27 +78,24 @@ mod open_values;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
-// Each piece of the request path on its own, for `benches/layer_cost.rs`.
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod layer_probe;
-
 pub use auth::{TokenManager, Tokens};
+pub use client::builder::ClientBuilder;
 pub use client::create_dployr_client;
-pub use client_builder::ClientBuilder;
 pub use deploy::{DeploymentProgress, DeploymentRun, Progress, DEFAULT_WAIT_TIMEOUT};
 pub use error::{Error, ErrorKind};
 pub use facts::{operations, Operation, Parameter, ParameterLocation};
 pub use generated::{types, ByteStream, Client, ResponseValue};
-pub use logs::{LogEvent, LogStream, LogStreamBuilder, Resume};
+#[allow(deprecated)]
+pub use logs::Resume;
+pub use logs::{LogEvent, LogStream, LogStreamBuilder};
 pub use pages::{Pages, MAX_PAGE_SIZE};
 pub use raw::{RawRequest, RawResponse};
 /// The HTTP method a [`Client::raw`] request takes (re-exported from `reqwest`).
 pub use reqwest::Method;
-pub use retry::{RetryBudget, RetryConfig};
+pub use retry::{Reconnect, RetryBudget, RetryConfig};
 pub use secret::{NonEmptySecret, Secret};
 pub use settings::{
-    Context, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
+    ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
 };
 
 /// The generated builders, one per operation (what `client.list_services()`

@@ -5,8 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{ready, Context as TaskContext, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,8 +13,10 @@ use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
 use crate::error::{Error, ErrorKind};
-use crate::retry::RetryConfig;
-use crate::settings::StreamOpen;
+use crate::facts::OPEN_LOG_STREAM;
+use crate::pipeline::generated::open_stream;
+use crate::pipeline::StreamOptions;
+use crate::retry::{Decision, Failure, Reconnect, RetryConfig};
 use crate::sse::{ByteString, Decoder, Event, Limits};
 use crate::Client;
 
@@ -43,37 +44,9 @@ pub enum LogEvent {
     },
 }
 
-/// Reconnecting a log stream that drops before `done`.
-///
-/// ```
-/// # async fn run(client: dployr::Client) -> Result<(), dployr::Error> {
-/// let logs = client
-///     .log_stream("01HN2K3M4N5P6Q7R8S9T0U1V2W")
-///     .resume(dployr::Resume::default())
-///     .open()
-///     .await?;
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Resume {
-    /// Reconnects in a row without receiving an event before giving up.
-    pub max_attempts: u32,
-    /// The first wait when the server sent no `retry:`; doubled per attempt.
-    pub delay: Duration,
-    /// The longest wait between attempts.
-    pub max_delay: Duration,
-}
-
-impl Default for Resume {
-    fn default() -> Self {
-        Resume {
-            max_attempts: 5,
-            delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-        }
-    }
-}
+/// The former name of [`Reconnect`].
+#[deprecated(since = "0.2.0", note = "renamed `dployr::Reconnect`")]
+pub type Resume = Reconnect;
 
 /// Options for a log stream; made by [`Client::log_stream`].
 #[derive(Clone, Debug)]
@@ -81,7 +54,7 @@ impl Default for Resume {
 pub struct LogStreamBuilder {
     client: Client,
     id: String,
-    resume: Option<Resume>,
+    resume: Option<Reconnect>,
     idle_timeout: Duration,
     open_timeout: Option<Duration>,
     limits: Limits,
@@ -92,7 +65,7 @@ impl LogStreamBuilder {
     /// `Last-Event-ID` so the instance continues where it stopped. The
     /// header carries the last id the instance set, empty if it cleared it
     /// with an empty `id`; it is left out when no id was ever set.
-    pub fn resume(mut self, resume: Resume) -> Self {
+    pub fn resume(mut self, resume: Reconnect) -> Self {
         self.resume = Some(resume);
         self
     }
@@ -121,7 +94,7 @@ impl LogStreamBuilder {
     /// Opens the stream; returns once the instance's headers arrive. An
     /// error answer (401, 404, ...) is returned here, decoded as for any call.
     pub async fn open(self) -> Result<LogStream, Error> {
-        let body = connect(&self.client, &self.id, self.stream_open(None, None)).await?;
+        let body = connect(&self.client, &self.id, &self.options(None, None)).await?;
         Ok(LogStream {
             decoder: Decoder::with_limits(self.limits),
             body,
@@ -217,7 +190,7 @@ impl std::fmt::Debug for LogStream {
 impl Stream for LogStream {
     type Item = Result<LogEvent, Error>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
             if this.finished {
@@ -298,30 +271,31 @@ impl Stream for LogStream {
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>;
 
 impl LogStreamBuilder {
-    /// What the request path needs to open this stream.
-    fn stream_open(&self, last_event_id: Option<String>, retry: Option<RetryConfig>) -> StreamOpen {
-        StreamOpen {
+    /// What the pipeline needs to open this stream.
+    fn options(&self, last_event_id: Option<String>, retry: Option<RetryConfig>) -> StreamOptions {
+        StreamOptions {
             last_event_id,
-            header_timeout: self.open_timeout,
+            open_timeout: self.open_timeout,
             retry,
         }
     }
 }
 
-/// Opens the stream through the generated `openLogStream`; the request path
-/// fills in the token (header and query), the headers' deadline and
-/// `Last-Event-ID`, and retries as `open` says.
-async fn connect(client: &Client, id: &str, open: StreamOpen) -> Result<Body, Error> {
+/// Opens the stream: the generated `openLogStream` request, through the
+/// pipeline with the stream's options, which fills in the token (header and
+/// query) on every attempt, `Last-Event-ID` and the headers' deadline.
+async fn connect(client: &Client, id: &str, options: &StreamOptions) -> Result<Body, Error> {
+    // The builder requires its `token`; the pipeline replaces it on every
+    // attempt, as it does the header.
     let token = client.tokens().token_for_request().await?.ok_or_else(|| {
         Error::new(
             ErrorKind::Unauthorized,
             "no access token is set; a log stream needs one for its `token` parameter",
         )
     })?;
-    let mut client = client.clone();
-    client.inner.stream = Some(Arc::new(open));
-    let response = client.open_log_stream().id(id).token(token).send().await?;
-    Ok(response.into_inner_stream())
+    let built = client.open_log_stream().id(id).token(token).build_request();
+    let answer = open_stream(&OPEN_LOG_STREAM, built, options).await?;
+    Ok(Box::pin(answer.bytes_stream()))
 }
 
 /// What a reconnect attempt ends with.
@@ -409,29 +383,33 @@ struct Resumption {
 /// The stream's options, for its reconnect.
 struct ReconnectWith {
     builder: LogStreamBuilder,
-    resume: Resume,
+    resume: Reconnect,
 }
 
-/// Waits, then reopens the stream. The retry policy decides, as for any
-/// call, which failures of the reopen are tried again and how long to wait;
-/// `Resume` sets how many attempts and waits it may use.
+/// Waits, then reopens the stream. The client's retry policy, with the
+/// stream's [`Reconnect`] as its attempts and waits, decides whether to
+/// reopen and how long to wait first (a lost stream counts as a lost
+/// connection), and which failures of the reopen itself are tried again.
 async fn reconnect(options: ReconnectWith, lost: Error, from: Resumption) -> Reconnected {
     let ReconnectWith { builder, resume } = options;
-    let left = resume.max_attempts.saturating_sub(from.failed_attempts);
-    if left == 0 {
+    let settings = &builder.client.inner.settings;
+    let policy = settings.retry.for_reconnects(&resume);
+    let attempt = from.failed_attempts + 1;
+    let decision = policy.decide(
+        &settings.budget,
+        &reqwest::Method::GET,
+        Failure::Transport,
+        attempt,
+        from.retry,
+        false,
+    );
+    let Decision::Restart { wait, .. } = decision else {
         return Reconnected {
             body: Err(gave_up(&lost, &resume, None)),
             failed_attempts: from.failed_attempts,
         };
-    }
-    let client_retry = &builder.client.inner.settings.retry;
-    let retry = RetryConfig {
-        max_retries: left - 1,
-        backoff_base: resume.delay,
-        backoff_max: resume.max_delay,
-        ..client_retry.clone()
     };
-    let wait = retry.backoff(from.failed_attempts, from.retry);
+    let left = resume.max_attempts - from.failed_attempts;
     tracing::info!(
         target: "dployr::logs",
         attempts_left = left,
@@ -439,8 +417,10 @@ async fn reconnect(options: ReconnectWith, lost: Error, from: Resumption) -> Rec
         kind = ?lost.kind(), "log stream lost, reconnecting"
     );
     tokio::time::sleep(wait).await;
-    let open = builder.stream_open(from.last_event_id, Some(retry));
-    let body = match connect(&builder.client, &builder.id, open).await {
+    // The reopen's own retries spend what is left of the stream's attempts.
+    let reopen = policy.max_retries(left - 1);
+    let open = builder.options(from.last_event_id, Some(reopen));
+    let body = match connect(&builder.client, &builder.id, &open).await {
         Ok(body) => Ok(body),
         Err(e) if e.is_retryable() => Err(gave_up(&lost, &resume, Some(e))),
         Err(e) => Err(e),
@@ -448,12 +428,12 @@ async fn reconnect(options: ReconnectWith, lost: Error, from: Resumption) -> Rec
     Reconnected {
         body,
         // Counts until the new connection yields an event.
-        failed_attempts: from.failed_attempts + 1,
+        failed_attempts: attempt,
     }
 }
 
 /// The stream was lost and reopening it kept failing.
-fn gave_up(lost: &Error, resume: &Resume, last: Option<Error>) -> Error {
+fn gave_up(lost: &Error, resume: &Reconnect, last: Option<Error>) -> Error {
     let error = Error::new(
         ErrorKind::Stream,
         format!(

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::facts::{Operation, ParameterLocation, RAW};
-use crate::{call, send, Client};
+use crate::pipeline::{self, decode, Plan};
+use crate::Client;
 
 impl Client {
     /// A request to `path` (relative to the base URL) that the spec does not
@@ -102,7 +103,26 @@ impl RawRequest {
 
     /// Sends the request. A non-2xx answer is an [`Error`] as for any call.
     pub async fn send(self) -> Result<RawResponse, Error> {
-        call::run(self.operation, self.send_in_call()).await
+        let operation = self.operation;
+        let (client, request) = match self.into_request() {
+            Ok(built) => built,
+            Err((error, method, path)) => {
+                return Err(error.in_call(operation.id, method.as_str(), &path))
+            }
+        };
+        let plan = Plan::call(&client, operation, &request);
+        let host = request.url().host_str().map(str::to_owned);
+        pipeline::traced(&plan, host.as_deref(), async {
+            let answer = pipeline::send(&plan, request).await?;
+            let (status, headers, body) =
+                decode::bytes(answer, plan.settings.max_response_bytes).await?;
+            Ok(RawResponse {
+                status,
+                headers,
+                body,
+            })
+        })
+        .await
     }
 
     /// The URL: the base URL and the path, its template filled for a call.
@@ -158,35 +178,33 @@ impl RawRequest {
         Ok(url)
     }
 
-    async fn send_in_call(self) -> Result<RawResponse, Error> {
-        let ctx = &self.client.inner;
-        let mut url = self.url()?;
+    /// The request, not sent; or why it cannot be made, with the method and
+    /// path it was meant for.
+    fn into_request(self) -> Result<(Client, reqwest::Request), (Error, Method, String)> {
+        let url = match self.url() {
+            Ok(url) => url,
+            Err(e) => return Err((e, self.method, self.path)),
+        };
+        let fail = |e: Error, url: &reqwest::Url| (e, self.method.clone(), url.path().to_string());
+        let mut url = url;
         if !self.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&self.query);
         }
-        let mut request = reqwest::Request::new(self.method, url);
+        let mut request = reqwest::Request::new(self.method.clone(), url);
         request
             .headers_mut()
             .insert(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(body) = self.body {
-            let body =
-                body.map_err(|e| Error::invalid_input("body", format!("is not JSON ({e})")))?;
-            self.operation.check_body(&body)?;
+            let body = body
+                .map_err(|e| Error::invalid_input("body", format!("is not JSON ({e})")))
+                .and_then(|body| self.operation.check_body(&body).map(|()| body))
+                .map_err(|e| fail(e, request.url()))?;
             request
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             *request.body_mut() = Some(body.into());
         }
-        send::prepare(ctx, self.operation, &mut request).await?;
-        let response = send::execute(&self.client.client, ctx, self.operation, request).await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = send::read_bounded(response, ctx.settings.max_response_bytes).await?;
-        Ok(RawResponse {
-            status,
-            headers,
-            body,
-        })
+        Ok((self.client, request))
     }
 }
 
@@ -205,6 +223,6 @@ impl RawResponse {
     /// Decodes the body as JSON into `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body)
-            .map_err(|e| Error::decode(Some(self.status), &self.body, e))
+            .map_err(|_| decode::mismatch::<T>(self.status, &self.body))
     }
 }

@@ -24,19 +24,22 @@ use crate::error::{Error, ErrorKind};
 /// sends one (capped at `backoff_max`). Every retry draws from the client's
 /// [`RetryBudget`].
 ///
+/// Fields are read as fields and set with the methods of the same name, so
+/// that a field added later breaks no one's code:
+///
 /// ```
 /// use std::time::Duration;
-/// let retry = dployr::RetryConfig {
-///     max_retries: 5,
-///     backoff_max: Duration::from_secs(10),
-///     ..Default::default()
-/// };
+/// let retry = dployr::RetryConfig::default()
+///     .max_retries(5)
+///     .backoff_max(Duration::from_secs(10));
+/// assert_eq!(retry.max_retries, 5);
 /// let client = dployr::Client::builder("https://instance.example.com")
 ///     .retry(retry)
 ///     .build()?;
 /// # Ok::<(), dployr::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RetryConfig {
     /// Retries after the first attempt; 0 turns retries off.
     pub max_retries: u32,
@@ -82,14 +85,13 @@ impl Default for RetryConfig {
 /// one request per call; 100 first-try successes buy back 20 retries.
 ///
 /// ```
-/// let config = dployr::RetryConfig {
-///     budget: Some(dployr::RetryBudget { capacity: 100, ..Default::default() }),
-///     ..Default::default()
-/// };
-/// let no_budget = dployr::RetryConfig { budget: None, ..Default::default() };
+/// let config = dployr::RetryConfig::default()
+///     .budget(Some(dployr::RetryBudget::default().capacity(100)));
+/// let no_budget = dployr::RetryConfig::default().budget(None);
 /// # let _ = (config, no_budget);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryBudget {
     /// Tokens in a full bucket (and at the start).
     pub capacity: u32,
@@ -112,7 +114,81 @@ impl Default for RetryBudget {
     }
 }
 
+impl RetryBudget {
+    /// Sets [`capacity`](Self::capacity).
+    pub fn capacity(mut self, tokens: u32) -> Self {
+        self.capacity = tokens;
+        self
+    }
+
+    /// Sets [`retry_cost`](Self::retry_cost).
+    pub fn retry_cost(mut self, tokens: u32) -> Self {
+        self.retry_cost = tokens;
+        self
+    }
+
+    /// Sets [`timeout_cost`](Self::timeout_cost).
+    pub fn timeout_cost(mut self, tokens: u32) -> Self {
+        self.timeout_cost = tokens;
+        self
+    }
+
+    /// Sets [`success_refill`](Self::success_refill).
+    pub fn success_refill(mut self, tokens: u32) -> Self {
+        self.success_refill = tokens;
+        self
+    }
+}
+
 impl RetryConfig {
+    /// Sets [`max_retries`](Self::max_retries).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Sets [`backoff_base`](Self::backoff_base).
+    pub fn backoff_base(mut self, wait: Duration) -> Self {
+        self.backoff_base = wait;
+        self
+    }
+
+    /// Sets [`backoff_max`](Self::backoff_max).
+    pub fn backoff_max(mut self, wait: Duration) -> Self {
+        self.backoff_max = wait;
+        self
+    }
+
+    /// Sets [`jitter`](Self::jitter).
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Sets [`retry_on_500`](Self::retry_on_500).
+    pub fn retry_on_500(mut self, retry: bool) -> Self {
+        self.retry_on_500 = retry;
+        self
+    }
+
+    /// Sets [`budget`](Self::budget).
+    pub fn budget(mut self, budget: Option<RetryBudget>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The policy for reopening a log stream: this one, with the stream's
+    /// own attempts and waits. It counts reconnects: each loss of the stream
+    /// is a failed attempt, the first reconnect attempt number 1.
+    pub(crate) fn for_reconnects(&self, reconnect: &Reconnect) -> RetryConfig {
+        RetryConfig {
+            max_retries: reconnect.max_attempts,
+            backoff_base: reconnect.delay,
+            backoff_max: reconnect.max_delay,
+            ..self.clone()
+        }
+    }
+
     /// A configuration that never retries.
     ///
     /// ```
@@ -160,15 +236,25 @@ impl RetryConfig {
             || (self.retry_on_500 && status == StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// What to do after attempt number `attempt` (1 for the first) failed.
+    /// What to do after attempt number `attempt` (1 for the first) failed:
+    /// the one decision for calls and log-stream reconnects alike.
+    /// `can_refresh` says a refused token may be refreshed (once per call).
     pub(crate) fn decide(
         &self,
-        budget: &Budget,
+        budget: &TokenBucket,
         method: &Method,
         failure: Failure,
         attempt: u32,
         asked: Option<Duration>,
+        can_refresh: bool,
     ) -> Decision {
+        if failure == Failure::Status(StatusCode::UNAUTHORIZED) && can_refresh {
+            return Decision::Restart {
+                wait: Duration::ZERO,
+                cost: 0,
+                refresh: true,
+            };
+        }
         if attempt > self.max_retries || !self.allows(method, failure) {
             return Decision::GiveUp;
         }
@@ -180,9 +266,10 @@ impl RetryConfig {
         if !budget.withdraw(cost) {
             return Decision::BudgetSpent;
         }
-        Decision::Retry {
+        Decision::Restart {
             wait: self.backoff(attempt - 1, asked),
             cost,
+            refresh: false,
         }
     }
 }
@@ -217,31 +304,36 @@ impl Failure {
 /// The policy's answer for a failed attempt.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Decision {
-    /// Try again after `wait`; `cost` tokens were taken from the budget.
-    Retry { wait: Duration, cost: u32 },
+    /// Send the request again after `wait` (after refreshing the token when
+    /// `refresh`); `cost` tokens were taken from the budget.
+    Restart {
+        wait: Duration,
+        cost: u32,
+        refresh: bool,
+    },
     /// Not retryable, or out of retries.
     GiveUp,
     /// Retryable, but the budget cannot pay for it.
     BudgetSpent,
 }
 
-/// The tokens left in a client's [`RetryBudget`]; `None` when it has none.
+/// The tokens left in a client's [`RetryBudget`], shared by its clones.
 #[derive(Debug)]
-pub(crate) struct Budget {
+pub(crate) struct TokenBucket {
     config: Option<RetryBudget>,
     tokens: AtomicU32,
 }
 
-impl Budget {
+impl TokenBucket {
     pub(crate) fn new(config: Option<RetryBudget>) -> Self {
-        Budget {
+        TokenBucket {
             tokens: AtomicU32::new(config.map_or(0, |c| c.capacity)),
             config,
         }
     }
 
     /// Takes `cost` tokens, if there are that many.
-    fn withdraw(&self, cost: u32) -> bool {
+    pub(crate) fn withdraw(&self, cost: u32) -> bool {
         if self.config.is_none() || cost == 0 {
             return true;
         }
@@ -276,6 +368,62 @@ impl Budget {
     /// Tokens left, for tracing.
     pub(crate) fn left(&self) -> u32 {
         self.tokens.load(Ordering::Relaxed)
+    }
+}
+
+/// Reopening a log stream that drops before `done`: how many times in a
+/// row and how long to wait. The rest (which failures of a reopen are tried
+/// again, jitter, the budget) is the client's [`RetryConfig`].
+///
+/// ```
+/// # async fn run(client: dployr::Client) -> Result<(), dployr::Error> {
+/// use std::time::Duration;
+/// let logs = client
+///     .log_stream("01HN2K3M4N5P6Q7R8S9T0U1V2W")
+///     .resume(dployr::Reconnect::default().max_attempts(10).delay(Duration::from_secs(1)))
+///     .open()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reconnect {
+    /// Reconnects in a row without receiving an event before giving up.
+    pub max_attempts: u32,
+    /// The first wait when the server sent no `retry:`; doubled per attempt.
+    pub delay: Duration,
+    /// The longest wait between attempts.
+    pub max_delay: Duration,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Reconnect {
+            max_attempts: 5,
+            delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Reconnect {
+    /// Sets [`max_attempts`](Self::max_attempts).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets [`delay`](Self::delay).
+    pub fn delay(mut self, wait: Duration) -> Self {
+        self.delay = wait;
+        self
+    }
+
+    /// Sets [`max_delay`](Self::max_delay).
+    pub fn max_delay(mut self, wait: Duration) -> Self {
+        self.max_delay = wait;
+        self
     }
 }
 
@@ -344,26 +492,44 @@ mod tests {
             }),
             ..steady()
         };
-        let budget = Budget::new(config.budget);
+        let budget = TokenBucket::new(config.budget);
         let busy = Failure::Status(StatusCode::SERVICE_UNAVAILABLE);
-        let decide = |attempt| config.decide(&budget, &Method::GET, busy, attempt, None);
-        assert!(matches!(decide(1), Decision::Retry { cost: 5, .. }));
-        assert!(matches!(decide(1), Decision::Retry { cost: 5, .. }));
+        let decide = |attempt| config.decide(&budget, &Method::GET, busy, attempt, None, false);
+        assert!(matches!(decide(1), Decision::Restart { cost: 5, .. }));
+        assert!(matches!(decide(1), Decision::Restart { cost: 5, .. }));
         assert_eq!(decide(1), Decision::BudgetSpent);
         assert_eq!(budget.left(), 2);
         // Not retryable at all: the budget is not consulted.
-        let post = config.decide(&budget, &Method::POST, busy, 1, None);
+        let post = config.decide(&budget, &Method::POST, busy, 1, None, false);
         assert_eq!(post, Decision::GiveUp);
         // Successes refill it, up to the capacity.
         for _ in 0..3 {
             budget.on_success(0);
         }
-        assert!(matches!(decide(1), Decision::Retry { cost: 5, .. }));
+        assert!(matches!(decide(1), Decision::Restart { cost: 5, .. }));
         budget.on_success(5);
         budget.on_success(50);
         assert_eq!(budget.left(), 12);
-        let timeout = config.decide(&budget, &Method::GET, Failure::Timeout, 1, None);
-        assert!(matches!(timeout, Decision::Retry { cost: 10, .. }));
+        let timeout = config.decide(&budget, &Method::GET, Failure::Timeout, 1, None, false);
+        assert!(matches!(timeout, Decision::Restart { cost: 10, .. }));
+    }
+
+    #[test]
+    fn a_refused_token_restarts_once_with_a_refresh() {
+        let config = steady();
+        let budget = TokenBucket::new(config.budget);
+        let refused = Failure::Status(StatusCode::UNAUTHORIZED);
+        let first = config.decide(&budget, &Method::POST, refused, 1, None, true);
+        assert_eq!(
+            first,
+            Decision::Restart {
+                wait: Duration::ZERO,
+                cost: 0,
+                refresh: true
+            }
+        );
+        let again = config.decide(&budget, &Method::POST, refused, 2, None, false);
+        assert_eq!(again, Decision::GiveUp);
     }
 
     #[test]
@@ -372,12 +538,12 @@ mod tests {
             budget: None,
             ..steady()
         };
-        let budget = Budget::new(None);
+        let budget = TokenBucket::new(None);
         for _ in 0..1000 {
-            let d = config.decide(&budget, &Method::GET, Failure::Connect, 1, None);
-            assert!(matches!(d, Decision::Retry { cost: 0, .. }));
+            let d = config.decide(&budget, &Method::GET, Failure::Connect, 1, None, false);
+            assert!(matches!(d, Decision::Restart { cost: 0, .. }));
         }
-        let last = config.decide(&budget, &Method::GET, Failure::Connect, 4, None);
+        let last = config.decide(&budget, &Method::GET, Failure::Connect, 4, None, false);
         assert_eq!(last, Decision::GiveUp);
     }
 }

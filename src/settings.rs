@@ -1,14 +1,14 @@
-//! What every clone of a [`Client`](crate::Client) shares ([`Settings`]:
-//! tokens, retry policy and budget, timeouts, limits) and what a clone may
-//! set for its own calls ([`Context`]), with the defaults of each.
+//! The state behind a [`Client`](crate::Client): what every clone shares
+//! ([`Settings`]: tokens, retry policy and budget, timeouts, limits) and
+//! what a clone may set for its own calls, with the defaults of each.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::TokenManager;
-use crate::facts::Operation;
-use crate::retry::{Budget, RetryConfig};
+use crate::retry::{RetryConfig, TokenBucket};
+use crate::timer_anchor::TimerAnchor;
 
 /// The timeout of a call, unless its operation or the caller says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -23,28 +23,15 @@ pub const USER_AGENT: &str = concat!("dployr-rust/", env!("CARGO_PKG_VERSION"));
 /// stream is dead even if the connection looks open.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 
-/// The state behind a [`Client`](crate::Client): what every clone shares,
-/// and what this clone set for its own calls. Made by
+/// The state behind a [`Client`](crate::Client) (what
+/// the generated `inner()` of a client returns): what every clone
+/// shares, and the timeout this clone set for its own calls. Made by
 /// [`ClientBuilder`](crate::ClientBuilder); `Debug` shows no token.
 #[derive(Clone)]
-pub struct Context {
+pub struct ClientState {
     pub(crate) settings: Arc<Settings>,
     /// A per-call timeout set with [`Client::with_timeout`](crate::Client::with_timeout).
     pub(crate) timeout_override: Option<Duration>,
-    /// Set on the clone that opens a log stream.
-    pub(crate) stream: Option<Arc<StreamOpen>>,
-}
-
-/// What a log stream's open or reconnect asks of the request path.
-#[derive(Debug, Default)]
-pub(crate) struct StreamOpen {
-    /// Sent as `Last-Event-ID`.
-    pub(crate) last_event_id: Option<String>,
-    /// The deadline for the answer's headers, in place of the per-attempt
-    /// timeout.
-    pub(crate) header_timeout: Option<Duration>,
-    /// The retry policy of a reconnect, in place of the client's.
-    pub(crate) retry: Option<RetryConfig>,
 }
 
 /// What every clone of a client shares.
@@ -52,19 +39,21 @@ pub(crate) struct Settings {
     pub(crate) tokens: TokenManager,
     pub(crate) retry: RetryConfig,
     /// Drawn by every retry of every clone (see [`crate::RetryBudget`]).
-    pub(crate) budget: Budget,
+    pub(crate) budget: TokenBucket,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) log_idle_timeout: Duration,
     /// The path of the base URL without its trailing `/` (often empty), which
     /// every request path starts with.
     pub(crate) base_path: String,
+    /// Keeps call deadlines from waking the runtime (see `timer_anchor`).
+    pub(crate) anchor: Arc<TimerAnchor>,
 }
 
-impl fmt::Debug for Context {
+impl fmt::Debug for ClientState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.settings;
-        f.debug_struct("Context")
+        f.debug_struct("ClientState")
             .field("tokens", &s.tokens)
             .field("retry", &s.retry)
             .field("timeout", &self.timeout_override.unwrap_or(s.timeout))
@@ -74,28 +63,11 @@ impl fmt::Debug for Context {
     }
 }
 
-impl Context {
+impl ClientState {
     pub(crate) fn new(settings: Settings) -> Self {
-        Context {
+        ClientState {
             settings: Arc::new(settings),
             timeout_override: None,
-            stream: None,
         }
-    }
-
-    /// The timeout of one attempt of `operation`: the caller's override, else
-    /// the operation's own default from the spec, else the client's.
-    pub(crate) fn timeout_for(&self, operation: &Operation) -> Duration {
-        self.timeout_override
-            .or(operation.timeout)
-            .unwrap_or(self.settings.timeout)
-    }
-
-    /// The retry policy for this clone's calls.
-    pub(crate) fn retry(&self) -> &RetryConfig {
-        self.stream
-            .as_ref()
-            .and_then(|s| s.retry.as_ref())
-            .unwrap_or(&self.settings.retry)
     }
 }

@@ -14,12 +14,10 @@ use support::scripted::{ScriptedServer, Step};
 const TOKEN: &str = "tok-SECRET-7f3a9c2e51d8";
 
 fn no_retries() -> RetryConfig {
-    RetryConfig {
-        max_retries: 0,
-        backoff_base: Duration::from_millis(10),
-        jitter: false,
-        ..Default::default()
-    }
+    RetryConfig::default()
+        .max_retries(0)
+        .backoff_base(Duration::from_millis(10))
+        .jitter(false)
 }
 
 fn client_for(url: &str) -> Client {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
-use dployr::{ErrorKind, LogEvent, Resume, RetryConfig, Tokens};
+use dployr::{ErrorKind, LogEvent, Reconnect, RetryConfig, Tokens};
 use support::scripted::{json, send, sse_head, ScriptedServer, Step};
 
 const DEPLOYMENT: &str = "dep-1";
@@ -74,11 +74,12 @@ async fn with_resume_a_reopen_without_headers_is_one_failed_attempt() {
         client
             .log_stream(DEPLOYMENT)
             .open_timeout(Duration::from_millis(100))
-            .resume(Resume {
-                max_attempts: 5,
-                delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(10),
-            })
+            .resume(
+                Reconnect::default()
+                    .max_attempts(5)
+                    .delay(Duration::from_millis(5))
+                    .max_delay(Duration::from_millis(10)),
+            )
             .open(),
     )
     .await
@@ -164,11 +165,12 @@ async fn a_reconnect_after_a_refresh_sends_the_new_token_in_the_query() {
     let logs = bounded(
         client
             .log_stream(DEPLOYMENT)
-            .resume(Resume {
-                max_attempts: 3,
-                delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(10),
-            })
+            .resume(
+                Reconnect::default()
+                    .max_attempts(3)
+                    .delay(Duration::from_millis(5))
+                    .max_delay(Duration::from_millis(10)),
+            )
             .open(),
     )
     .await

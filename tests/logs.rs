@@ -9,7 +9,7 @@ use futures::StreamExt;
 use httpmock::prelude::*;
 use serde_json::json;
 
-use dployr::{ErrorKind, LogEvent, Resume};
+use dployr::{ErrorKind, LogEvent, Reconnect};
 use support::scripted::{json as json_response, send, sse_head, ScriptedServer, Step};
 
 const DEPLOYMENT: &str = "01HN2K3M4N5P6Q7R8S9T0U1V2W";
@@ -276,11 +276,12 @@ async fn error_without_a_blank_line_at_the_end_fails_with_its_message() {
     // Resume on: the error is the instance's word, not a lost connection.
     let logs = client_for(&server.url)
         .log_stream(DEPLOYMENT)
-        .resume(Resume {
-            max_attempts: 1,
-            delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(5),
-        })
+        .resume(
+            Reconnect::default()
+                .max_attempts(1)
+                .delay(Duration::from_millis(5))
+                .max_delay(Duration::from_millis(5)),
+        )
         .open()
         .await
         .unwrap();
@@ -354,7 +355,7 @@ async fn a_reconnect_sends_last_event_id_only_once_one_was_set_even_empty() {
     .await;
     let logs = client_for(&server.url)
         .log_stream(DEPLOYMENT)
-        .resume(Resume::default())
+        .resume(Reconnect::default())
         .open()
         .await
         .unwrap();
@@ -401,7 +402,7 @@ async fn with_resume_a_dropped_stream_continues_from_the_last_event_id() {
     .await;
     let logs = client_for(&server.url)
         .log_stream(DEPLOYMENT)
-        .resume(Resume::default())
+        .resume(Reconnect::default())
         .open()
         .await
         .unwrap();
@@ -435,11 +436,12 @@ async fn resume_gives_up_after_its_attempts() {
     .await;
     let logs = client_for(&server.url)
         .log_stream(DEPLOYMENT)
-        .resume(Resume {
-            max_attempts: 2,
-            delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-        })
+        .resume(
+            Reconnect::default()
+                .max_attempts(2)
+                .delay(Duration::from_millis(5))
+                .max_delay(Duration::from_millis(10)),
+        )
         .open()
         .await
         .unwrap();

@@ -12,11 +12,11 @@ const TOKEN: &str = "access-token-for-tests";
 fn client_for(server: &MockServer) -> Client {
     Client::builder(server.base_url())
         .access_token(TOKEN)
-        .retry(RetryConfig {
-            backoff_base: Duration::from_millis(10),
-            jitter: false,
-            ..Default::default()
-        })
+        .retry(
+            RetryConfig::default()
+                .backoff_base(Duration::from_millis(10))
+                .jitter(false),
+        )
         .build()
         .unwrap()
 }

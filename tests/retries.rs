@@ -17,12 +17,10 @@ const DEPLOYED: &str =
 const BUSY: &str = r#"{"error":"the instance is busy"}"#;
 
 fn quick_retries(max_retries: u32) -> RetryConfig {
-    RetryConfig {
-        max_retries,
-        backoff_base: Duration::from_millis(10),
-        jitter: false,
-        ..Default::default()
-    }
+    RetryConfig::default()
+        .max_retries(max_retries)
+        .backoff_base(Duration::from_millis(10))
+        .jitter(false)
 }
 
 fn client(url: &str, retry: RetryConfig) -> Client {
@@ -130,13 +128,11 @@ async fn a_post_whose_connection_failed_is_retried() {
             .unwrap();
         ScriptedServer::serve(listener, vec![vec![json(201, DEPLOYED)]])
     });
-    let retry = RetryConfig {
-        max_retries: 6,
-        backoff_base: Duration::from_millis(100),
-        backoff_max: Duration::from_millis(400),
-        jitter: false,
-        ..Default::default()
-    };
+    let retry = RetryConfig::default()
+        .max_retries(6)
+        .backoff_base(Duration::from_millis(100))
+        .backoff_max(Duration::from_millis(400))
+        .jitter(false);
 
     let deployed = client(&format!("http://127.0.0.1:{port}"), retry)
         .create_deployment()

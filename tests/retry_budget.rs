@@ -10,11 +10,9 @@ use support::switch::SwitchServer;
 
 /// The default policy and budget, with waits short enough for a test.
 fn quick_retries() -> RetryConfig {
-    RetryConfig {
-        backoff_base: Duration::from_millis(1),
-        backoff_max: Duration::from_millis(2),
-        ..Default::default()
-    }
+    RetryConfig::default()
+        .backoff_base(Duration::from_millis(1))
+        .backoff_max(Duration::from_millis(2))
 }
 
 fn client_for(server: &SwitchServer) -> Client {
@@ -116,10 +114,7 @@ async fn without_a_budget_every_retry_is_made() {
     let server = SwitchServer::start().await;
     server.set_down(true);
     let client = Client::builder(&server.url)
-        .retry(RetryConfig {
-            budget: None,
-            ..quick_retries()
-        })
+        .retry(quick_retries().budget(None))
         .build()
         .unwrap();
     for _ in 0..200 {

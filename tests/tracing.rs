@@ -16,11 +16,9 @@ use support::traces::{SeenSpan, Traces};
 const TOKEN: &str = "tok-SECRET-span-5f2c";
 
 fn quick_retries() -> RetryConfig {
-    RetryConfig {
-        backoff_base: Duration::from_millis(1),
-        backoff_max: Duration::from_millis(2),
-        ..Default::default()
-    }
+    RetryConfig::default()
+        .backoff_base(Duration::from_millis(1))
+        .backoff_max(Duration::from_millis(2))
 }
 
 fn client_for(server: &SwitchServer, retry: RetryConfig) -> Client {
@@ -140,13 +138,7 @@ async fn a_spent_budget_is_visible_in_tracing() {
     server.set_down(true);
     let client = Client::builder(&server.url)
         .access_token("token")
-        .retry(RetryConfig {
-            budget: Some(dployr::RetryBudget {
-                capacity: 10,
-                ..Default::default()
-            }),
-            ..quick_retries()
-        })
+        .retry(quick_retries().budget(Some(dployr::RetryBudget::default().capacity(10))))
         .build()
         .unwrap();
     let (traces, _guard) = Traces::capture();

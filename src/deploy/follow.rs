@@ -8,7 +8,8 @@ use futures_util::{StreamExt, TryStreamExt};
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind};
-use crate::logs::{LogEvent, LogStream, Resume};
+use crate::logs::{LogEvent, LogStream};
+use crate::retry::Reconnect;
 use crate::sse::ByteString;
 use crate::types::{Deployment, DeploymentStatus, KnownDeploymentStatus};
 use crate::Client;
@@ -154,7 +155,7 @@ impl Follow {
                     let opened = self
                         .client
                         .log_stream(self.id.as_str())
-                        .resume(Resume::default())
+                        .resume(Reconnect::default())
                         .open()
                         .await;
                     match opened {
@@ -187,7 +188,7 @@ impl Follow {
                             self.phase = Phase::AfterLog;
                         }
                         None => {
-                            // Resume has already tried to reconnect; the
+                            // The stream has already tried to reconnect; the
                             // outcome does not depend on the log, so the
                             // run goes on without it.
                             tracing::warn!(

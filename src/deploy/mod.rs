@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::task::{ready, Context as TaskContext, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -292,7 +292,7 @@ impl DeploymentProgress {
 impl Stream for DeploymentProgress {
     type Item = Result<Progress, Error>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if this.ended {
             return Poll::Ready(None);

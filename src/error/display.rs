@@ -7,6 +7,15 @@ use super::{Details, ErrorKind};
 
 impl fmt::Display for Details {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(call) = &self.call {
+            write!(
+                f,
+                "{} ({} {}): ",
+                call.operation,
+                call.method,
+                OneLine(&call.path)
+            )?;
+        }
         match (self.kind, self.status) {
             (ErrorKind::InvalidInput, _) => write!(
                 f,
@@ -48,6 +57,12 @@ impl fmt::Display for Details {
         }
         if let Some(id) = &self.request_id {
             write!(f, " (request id {})", OneLine(id))?;
+        }
+        if self.sent_without_token {
+            f.write_str(
+                "; the request went out without an access token, because none is set \
+                 (set one on the TokenManager, or DPLOYR_TOKEN)",
+            )?;
         }
         if self.budget_spent {
             f.write_str(

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 
+mod debug;
 mod display;
 
 use crate::types::{DeploymentStatus, ErrorResponse, FieldError};
@@ -106,7 +107,7 @@ impl ErrorKind {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("{details}")]
 pub struct Error {
     details: Box<Details>,
@@ -114,9 +115,12 @@ pub struct Error {
     source: Option<BoxError>,
 }
 
-#[derive(Debug)]
 struct Details {
     kind: ErrorKind,
+    /// The call that failed: its operation, method and path (no query).
+    call: Option<CallSite>,
+    /// The call went out without an access token: none was set.
+    sent_without_token: bool,
     message: String,
     status: Option<StatusCode>,
     code: Option<String>,
@@ -130,6 +134,14 @@ struct Details {
     /// A retry was due, but the client's retry budget could not pay for it.
     budget_spent: bool,
     deployment: Option<Box<FailedDeployment>>,
+}
+
+/// Which call an error belongs to.
+#[derive(Debug)]
+struct CallSite {
+    operation: &'static str,
+    method: String,
+    path: String,
 }
 
 /// What an [`ErrorKind::DeploymentFailed`] error carries.
@@ -153,6 +165,8 @@ impl Error {
         Error {
             details: Box::new(Details {
                 kind,
+                call: None,
+                sent_without_token: false,
                 message: message.into(),
                 status: None,
                 code: None,
@@ -214,22 +228,30 @@ impl Error {
         headers: &HeaderMap,
         body: Option<&ErrorResponse>,
     ) -> Self {
-        let kind = kind_of_status(status);
         let (message, code, fields) = match body {
             Some(ErrorResponse::ValidationError(v)) => {
-                (v.error.clone(), v.code.clone(), v.details.clone())
+                (Some(v.error.clone()), v.code.clone(), v.details.clone())
             }
-            Some(ErrorResponse::Error(e)) => (e.error.clone(), e.code.clone(), Vec::new()),
-            None => (
-                status
-                    .canonical_reason()
-                    .unwrap_or("unknown status")
-                    .to_string(),
-                None,
-                Vec::new(),
-            ),
+            Some(ErrorResponse::Error(e)) => (Some(e.error.clone()), e.code.clone(), Vec::new()),
+            None => (None, None, Vec::new()),
         };
-        let mut e = Error::new(kind, message);
+        Error::of_answer(status, headers, message, code, fields)
+    }
+
+    fn of_answer(
+        status: StatusCode,
+        headers: &HeaderMap,
+        message: Option<String>,
+        code: Option<String>,
+        fields: Vec<FieldError>,
+    ) -> Self {
+        let message = message.unwrap_or_else(|| {
+            status
+                .canonical_reason()
+                .unwrap_or("unknown status")
+                .to_string()
+        });
+        let mut e = Error::new(kind_of_status(status), message);
         e.details.status = Some(status);
         e.details.code = code;
         e.details.fields = fields;
@@ -240,13 +262,32 @@ impl Error {
         e
     }
 
-    /// An error answer whose body is at hand: decoded when it is the API's
-    /// error shape, otherwise kept as a snippet (a gateway's HTML page, say).
+    /// An error answer whose body is at hand. The envelope is read
+    /// leniently, since instances stray from the spec's `ErrorResponse`:
+    /// `error` and `code` are kept whenever they are strings, `details`
+    /// only when it is the list of field errors the spec describes. A body
+    /// that is not JSON (a proxy's HTML or text page) becomes the message,
+    /// shortened to a line.
     pub(crate) fn from_answer(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
-        let parsed = serde_json::from_slice::<ErrorResponse>(body).ok();
-        let mut e = Error::from_status(status, headers, parsed.as_ref());
-        if parsed.is_none() && !body.is_empty() {
-            let cut = &body[..body.len().min(SNIPPET_BYTES)];
+        let envelope = serde_json::from_slice::<serde_json::Value>(body).ok();
+        let text = |key: &str| {
+            envelope
+                .as_ref()
+                .and_then(|v| v.get(key))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
+        let (message, code) = (text("error"), text("code"));
+        let fields = envelope
+            .as_ref()
+            .and_then(|v| v.get("details"))
+            .and_then(|d| serde_json::from_value::<Vec<FieldError>>(d.clone()).ok())
+            .unwrap_or_default();
+        let understood = message.is_some();
+        let message = message.or_else(|| plain_text_message(body, envelope.is_some()));
+        let mut e = Error::of_answer(status, headers, message, code, fields);
+        if !understood && !body.is_empty() {
+            let cut = &body[..floor_char_boundary(body, SNIPPET_BYTES)];
             e.details.body_snippet = Some(String::from_utf8_lossy(cut).into_owned());
         }
         e
@@ -287,6 +328,24 @@ impl Error {
             "the instance's answer is not the {expected} the API describes (at {at}{cause})"
         );
         self
+    }
+
+    /// Records which call failed: `Display` names it, [`operation`](Self::operation)
+    /// gives it. A path carries no query, so no credential.
+    pub(crate) fn in_call(mut self, operation: &'static str, method: &str, path: &str) -> Self {
+        if self.details.call.is_none() {
+            self.details.call = Some(CallSite {
+                operation,
+                method: method.to_string(),
+                path: path.to_string(),
+            });
+        }
+        self
+    }
+
+    /// Records that the failed call went out without an access token.
+    pub(crate) fn set_sent_without_token(&mut self) {
+        self.details.sent_without_token = true;
     }
 
     /// A transport failure, with any token in its URL redacted.
@@ -340,6 +399,13 @@ impl Error {
             .as_deref()
             .and_then(|s| s.downcast_ref::<reqwest::Error>())
             .and_then(reqwest::Error::status)
+    }
+
+    /// The `operationId` of the call that failed, e.g. `getService`
+    /// (`raw` for [`Client::raw`](crate::Client::raw)); `None` for errors of
+    /// no call (configuration, a log stream's events, a deployment run).
+    pub fn operation(&self) -> Option<&str> {
+        self.details.call.as_ref().map(|c| c.operation)
     }
 
     /// What kind of failure this is.
@@ -408,12 +474,10 @@ impl Error {
             .map_or(&[], |d| d.log_tail.as_slice())
     }
 
-    /// True when the retry policy would try the same request again: for a
-    /// GET, 429, 502, 503 and 504 answers, timeouts and lost connections; for
-    /// any method, a connection that could not be established (see
-    /// [`RetryConfig`](crate::RetryConfig)). An error the client already
-    /// retried as often as it may still says `true`: waiting and calling
-    /// again may succeed.
+    /// True when the client's retry policy ([`RetryConfig`](crate::RetryConfig),
+    /// which says which failures those are) would try the same request
+    /// again. An error the client already retried as often as it may still
+    /// says `true`: waiting and calling again may succeed.
     pub fn is_retryable(&self) -> bool {
         self.details.retryable
     }
@@ -433,12 +497,6 @@ impl Error {
     pub(crate) fn set_budget_spent(&mut self) {
         self.details.budget_spent = true;
     }
-
-    /// Gives a decode error the status of the answer it came with.
-    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
-        self.details.status.get_or_insert(status);
-        self
-    }
 }
 
 /// For the bytes of [`Client::open_log_stream`](crate::Client::open_log_stream)'s
@@ -448,6 +506,43 @@ impl Error {
 impl From<reqwest::Error> for Error {
     fn from(error: reqwest::Error) -> Self {
         Error::from_reqwest(error)
+    }
+}
+
+/// The longest message made from a plain-text error body.
+const PLAIN_TEXT_MESSAGE_CHARS: usize = 200;
+
+/// The message of an error answer that is not the API's envelope: its first
+/// non-blank line of text, shortened. `None` for JSON, an HTML page or
+/// nothing at all, where the status's own words say more.
+fn plain_text_message(body: &[u8], is_json: bool) -> Option<String> {
+    if is_json {
+        return None;
+    }
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    if line.starts_with('<') {
+        return None;
+    }
+    let mut message: String = line.chars().take(PLAIN_TEXT_MESSAGE_CHARS).collect();
+    if message.len() < line.len() {
+        message.push('…');
+    }
+    Some(message)
+}
+
+/// The largest length not over `max` that ends on a character boundary
+/// (or anywhere in bytes that are not UTF-8).
+fn floor_char_boundary(body: &[u8], max: usize) -> usize {
+    if body.len() <= max {
+        return body.len();
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => (0..=max)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0),
+        Err(_) => max,
     }
 }
 

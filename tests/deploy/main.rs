@@ -43,12 +43,12 @@ async fn instance(phase: Duration) -> LocalInstance {
 fn client(instance: &LocalInstance) -> Client {
     Client::builder(instance.url())
         .access_token(instance.developer_token())
-        .retry(RetryConfig {
-            backoff_base: Duration::from_millis(50),
-            backoff_max: Duration::from_millis(200),
-            jitter: false,
-            ..RetryConfig::default()
-        })
+        .retry(
+            RetryConfig::default()
+                .backoff_base(Duration::from_millis(50))
+                .backoff_max(Duration::from_millis(200))
+                .jitter(false),
+        )
         .build()
         .unwrap()
 }

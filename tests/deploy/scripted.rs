@@ -38,11 +38,11 @@ async fn a_long_failed_log_keeps_its_last_twenty_lines_and_the_status_is_awaited
     .await;
     let client = Client::builder(&server.url)
         .access_token("access")
-        .retry(RetryConfig {
-            backoff_base: Duration::from_millis(10),
-            jitter: false,
-            ..RetryConfig::default()
-        })
+        .retry(
+            RetryConfig::default()
+                .backoff_base(Duration::from_millis(10))
+                .jitter(false),
+        )
         .build()
         .unwrap();
 

@@ -109,11 +109,12 @@ async fn a_stream_dropped_three_times_delivers_every_line_once_in_order() {
         "open",
         client
             .log_stream(DEPLOYMENT)
-            .resume(Resume {
-                max_attempts: 3,
-                delay: Duration::from_millis(10),
-                max_delay: Duration::from_millis(50),
-            })
+            .resume(
+                Reconnect::default()
+                    .max_attempts(3)
+                    .delay(Duration::from_millis(10))
+                    .max_delay(Duration::from_millis(50)),
+            )
             .open(),
     )
     .await
@@ -177,7 +178,7 @@ async fn the_reference_stream_dripped_ends_with_done_and_no_reconnect() {
         "open",
         client(&url)
             .log_stream(DEPLOYMENT)
-            .resume(Resume::default())
+            .resume(Reconnect::default())
             .open(),
     )
     .await
@@ -214,7 +215,7 @@ async fn a_done_cut_inside_its_last_line_is_asked_for_again() {
         "open",
         client(&server.url)
             .log_stream(DEPLOYMENT)
-            .resume(Resume::default())
+            .resume(Reconnect::default())
             .open(),
     )
     .await

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use dployr::types::ServiceList;
-use dployr::{Client, Error, ErrorKind, LogEvent, Resume, RetryConfig};
+use dployr::{Client, Error, ErrorKind, LogEvent, Reconnect, RetryConfig};
 use support::scripted::{json, response, send, sse_head, ScriptedServer, Step};
 
 const DEPLOYMENT: &str = "01HN2K3M4N5P6Q7R8S9T0U1V2W";

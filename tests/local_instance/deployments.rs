@@ -270,7 +270,7 @@ async fn a_dropped_log_stream_resumes_without_losing_or_repeating_lines() {
         .unwrap();
     let events: Vec<LogEvent> = client
         .log_stream(created.id.as_str())
-        .resume(Resume::default())
+        .resume(Reconnect::default())
         .open()
         .await
         .unwrap()

@@ -28,7 +28,7 @@ use dployr::types::{
     KnownSource, ProxyRoute, RegisterInstanceRequest, RemoteObj, RequestDomainRequest, Runtime,
     RuntimeObj, ServiceUpdate,
 };
-use dployr::{Client, ErrorKind, LogEvent, Resume};
+use dployr::{Client, ErrorKind, LogEvent, Reconnect};
 use support::spec;
 
 // Helpers shared by the test modules.

@@ -31,7 +31,7 @@ use dployr::types::{
     RuntimeObj, SecretMap,
 };
 use dployr::{
-    Client, Error, ErrorKind, LogEvent, Resume, RetryConfig, Secret, TokenManager, Tokens,
+    Client, Error, ErrorKind, LogEvent, Reconnect, RetryConfig, Secret, TokenManager, Tokens,
 };
 use support::planted::{holds_secret, plant_secrets, PLANTED_PREFIX};
 use support::scripted::{json, response, send, sse_head, ScriptedServer};
@@ -130,12 +130,10 @@ fn capture_everything() {
 }
 
 fn quick_retries() -> RetryConfig {
-    RetryConfig {
-        max_retries: 2,
-        backoff_base: Duration::from_millis(10),
-        jitter: false,
-        ..Default::default()
-    }
+    RetryConfig::default()
+        .max_retries(2)
+        .backoff_base(Duration::from_millis(10))
+        .jitter(false)
 }
 
 /// Fresh tokens per scenario, so a refresh in one does not change another.

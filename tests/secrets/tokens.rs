@@ -94,11 +94,12 @@ async fn no_token_reaches_the_logs_or_any_error() {
     let logs = bounded(
         client(&stream.url, tokens(true))
             .log_stream(DEPLOYMENT)
-            .resume(Resume {
-                max_attempts: 2,
-                delay: Duration::from_millis(10),
-                max_delay: Duration::from_millis(50),
-            })
+            .resume(
+                Reconnect::default()
+                    .max_attempts(2)
+                    .delay(Duration::from_millis(10))
+                    .max_delay(Duration::from_millis(50)),
+            )
             .open(),
     )
     .await

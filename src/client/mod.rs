@@ -1,14 +1,16 @@
 //! Making a [`Client`] ([`create_dployr_client`], [`Client::builder`],
 //! [`Client::from_env`]) and what a clone of it may change for its own
-//! calls. The options live in [`crate::client_builder`]; what every clone
-//! shares, in [`crate::settings`].
+//! calls. The options live in [`builder`]; what every clone shares, in
+//! [`crate::settings`].
+
+pub(crate) mod builder;
 
 use std::time::Duration;
 
 use crate::auth::TokenManager;
-use crate::client_builder::ClientBuilder;
 use crate::error::Error;
 use crate::Client;
+use builder::ClientBuilder;
 
 /// Creates a client for the instance at `base_url` and the token manager it
 /// reads its tokens from.

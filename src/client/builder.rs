@@ -8,11 +8,11 @@ use reqwest::Url;
 
 use crate::auth::TokenManager;
 use crate::error::{Error, ErrorKind};
-use crate::retry::{Budget, RetryConfig};
+use crate::retry::{RetryConfig, TokenBucket};
 use crate::secret::Redacted;
 use crate::settings::{
-    Context, Settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, USER_AGENT,
+    ClientState, Settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
 };
 use crate::Client;
 
@@ -266,16 +266,17 @@ impl ClientBuilder {
             (None, Some(refresh)) => tokens.set_refresh_token(refresh),
             (None, None) => {}
         }
-        let context = Context::new(Settings {
+        let state = ClientState::new(Settings {
             tokens,
-            budget: Budget::new(self.retry.budget),
+            budget: TokenBucket::new(self.retry.budget),
             retry: self.retry,
             timeout: self.timeout,
             max_response_bytes: self.max_response_bytes,
             log_idle_timeout: self.log_idle_timeout,
             base_path: url.path().trim_end_matches('/').to_string(),
+            anchor: Default::default(),
         });
-        Ok(Client::new_with_client(base_url, http, context))
+        Ok(Client::new_with_client(base_url, http, state))
     }
 
     fn checked_base_url(&self) -> Result<Url, Error> {
@@ -321,6 +322,7 @@ fn is_loopback(host: &url::Host<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::{LIST_SERVICES, RUN_SYSTEM_DOCTOR};
 
     fn env(vars: &'static [(&'static str, &'static str)]) -> Result<ClientBuilder, Error> {
         ClientBuilder::from_lookup(|name| {
@@ -374,24 +376,26 @@ mod tests {
         .unwrap();
         assert_eq!(built.tokens().access_token().as_deref(), Some("a"));
         assert_eq!(built.tokens().refresh_token().as_deref(), Some("r"));
-        assert_eq!(
-            built.inner.timeout_for(&crate::facts::LIST_SERVICES),
-            Duration::from_secs(5)
-        );
+        assert_eq!(timeout_of(&built, &LIST_SERVICES), Duration::from_secs(5));
+    }
+
+    /// The deadline a call of `operation` by `client` gets.
+    fn timeout_of(client: &Client, operation: &'static crate::facts::Operation) -> Duration {
+        let request = reqwest::Request::new(reqwest::Method::GET, "http://h/".parse().unwrap());
+        crate::pipeline::Plan::call(client, operation, &request).timeout
     }
 
     #[test]
     fn timeouts_follow_override_then_spec_then_client() {
-        use crate::facts::{LIST_SERVICES, RUN_SYSTEM_DOCTOR};
         let client = Client::builder("http://h").build().unwrap();
-        assert_eq!(client.inner.timeout_for(&LIST_SERVICES), DEFAULT_TIMEOUT);
+        assert_eq!(timeout_of(&client, &LIST_SERVICES), DEFAULT_TIMEOUT);
         assert_eq!(
-            client.inner.timeout_for(&RUN_SYSTEM_DOCTOR),
+            timeout_of(&client, &RUN_SYSTEM_DOCTOR),
             Duration::from_secs(600)
         );
         let quick = client.with_timeout(Duration::from_secs(2));
         assert_eq!(
-            quick.inner.timeout_for(&RUN_SYSTEM_DOCTOR),
+            timeout_of(&quick, &RUN_SYSTEM_DOCTOR),
             Duration::from_secs(2)
         );
     }

@@ -1,0 +1,85 @@
+//! Step 5: an answer read into what the caller gets: a success body decoded
+//! into the operation's type, or an error answer into one [`Error`]. Bodies
+//! are read bounded, so a broken or hostile server cannot make the client
+//! buffer without end.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use reqwest::header::HeaderMap;
+use reqwest::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, ErrorKind};
+
+/// A success body decoded as `T`, with the answer's status and headers.
+///
+/// A body that is not a `T` is an [`ErrorKind::Decode`] error naming the
+/// type and where in the document decoding stopped (a JSON path), so a
+/// version mismatch (a list where a page was expected) reads as one.
+pub(crate) async fn json<T: DeserializeOwned>(
+    answer: Response,
+    max: usize,
+) -> Result<(T, StatusCode, HeaderMap), Error> {
+    let (status, headers, body) = bytes(answer, max).await?;
+    match serde_json::from_slice(&body) {
+        Ok(value) => Ok((value, status, headers)),
+        Err(_) => Err(mismatch::<T>(status, &body)),
+    }
+}
+
+/// Why `body` is not a `T`. Decoded a second time, with the path tracked,
+/// only once the first decoding failed: tracking it costs on every field.
+pub(crate) fn mismatch<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Error {
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut reader) {
+        Err(e) => {
+            let path = e.path().to_string();
+            Error::decode(Some(status), body, e.into_inner())
+                .at_path(std::any::type_name::<T>(), path)
+        }
+        Ok(_) => Error::decode(
+            Some(status),
+            body,
+            "the answer decodes only when its path is tracked",
+        ),
+    }
+}
+
+/// A whole body, read bounded, with the answer's status and headers.
+pub(crate) async fn bytes(
+    answer: Response,
+    max: usize,
+) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+    let (parts, body) = http::Response::from(answer).into_parts();
+    let collected = Limited::new(body, max).collect().await.map_err(|e| {
+        if e.is::<LengthLimitError>() {
+            return too_large(max).with_source(e);
+        }
+        match e.downcast::<reqwest::Error>() {
+            Ok(e) => Error::from_reqwest(*e),
+            Err(e) => Error::new(ErrorKind::Transport, "the answer's body could not be read")
+                .with_source(e),
+        }
+    })?;
+    Ok((parts.status, parts.headers, collected.to_bytes()))
+}
+
+/// The error an error answer stands for, read from its (bounded) body.
+pub(crate) async fn error_answer(answer: Response, max: usize) -> Error {
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    match bytes(answer, max).await {
+        Ok((_, _, body)) => Error::from_answer(status, &headers, &body),
+        Err(e) => Error::from_status(status, &headers, None).with_source(e),
+    }
+}
+
+fn too_large(max: usize) -> Error {
+    Error::new(
+        ErrorKind::Decode,
+        format!(
+            "the instance's answer is larger than the client accepts ({max} bytes; \
+             raise it with ClientBuilder::max_response_bytes)"
+        ),
+    )
+}

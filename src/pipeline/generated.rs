@@ -1,0 +1,90 @@
+//! Where the generated builders hand over their requests: the one module
+//! that names `progenitor_client`'s types.
+//!
+//! `build.rs` replaces each builder's generated `send` (which would call
+//! hooks, send, and decode with progenitor's own error type) with one that
+//! calls [`send_json`], [`send_empty`] or [`send_stream`] here with the
+//! request the builder built. The pipeline then sends it and decodes the
+//! answer itself, so each step happens once, in code this crate owns, and
+//! no failure has to be squeezed through progenitor's error and back.
+//! Only the request building and the types stay progenitor's.
+
+use progenitor_client::{ByteStream, Error as BuilderError, ResponseValue};
+use reqwest::{Request, Response};
+use serde::de::DeserializeOwned;
+
+use super::{decode, send, traced, Plan, StreamOptions};
+use crate::error::{Error, ErrorKind};
+use crate::facts::Operation;
+use crate::Client;
+
+/// What a builder's `build_request` gives: the client and the request, or
+/// why its values did not make one.
+pub(crate) type Built<'a> = Result<(&'a Client, Request), BuilderError>;
+
+/// An operation whose success answer is JSON.
+pub(crate) async fn send_json<T: DeserializeOwned>(
+    operation: &'static Operation,
+    built: Built<'_>,
+) -> Result<ResponseValue<T>, Error> {
+    let (client, request) = built.map_err(|e| refused(operation, e))?;
+    let plan = Plan::call(client, operation, &request);
+    let host = request.url().host_str().map(str::to_owned);
+    traced(&plan, host.as_deref(), async {
+        let answer = send(&plan, request).await?;
+        let (value, status, headers) =
+            decode::json(answer, plan.settings.max_response_bytes).await?;
+        Ok(ResponseValue::new(value, status, headers))
+    })
+    .await
+}
+
+/// An operation whose success answer has no body.
+pub(crate) async fn send_empty(
+    operation: &'static Operation,
+    built: Built<'_>,
+) -> Result<ResponseValue<()>, Error> {
+    let (client, request) = built.map_err(|e| refused(operation, e))?;
+    let plan = Plan::call(client, operation, &request);
+    let host = request.url().host_str().map(str::to_owned);
+    traced(&plan, host.as_deref(), async {
+        send(&plan, request).await.map(ResponseValue::empty)
+    })
+    .await
+}
+
+/// An operation whose success answer is a stream, opened with the client's
+/// defaults.
+pub(crate) async fn send_stream(
+    operation: &'static Operation,
+    built: Built<'_>,
+) -> Result<ResponseValue<ByteStream>, Error> {
+    let answer = open_stream(operation, built, &StreamOptions::default()).await?;
+    Ok(ResponseValue::stream(answer))
+}
+
+/// Opens a stream with `options` (a log stream's open timeout, resume
+/// point and reopen policy); returns the answer with its body unread.
+pub(crate) async fn open_stream(
+    operation: &'static Operation,
+    built: Built<'_>,
+    options: &StreamOptions,
+) -> Result<Response, Error> {
+    let (client, request) = built.map_err(|e| refused(operation, e))?;
+    let plan = Plan::stream(client, operation, &request, options);
+    let host = request.url().host_str().map(str::to_owned);
+    traced(&plan, host.as_deref(), send(&plan, request)).await
+}
+
+/// A builder value that did not convert (a missing parameter, a body field
+/// of the wrong shape) or a request reqwest could not build: nothing sent.
+fn refused(operation: &'static Operation, error: BuilderError) -> Error {
+    let error = match error {
+        BuilderError::InvalidRequest(why) => Error::new(ErrorKind::InvalidInput, why),
+        BuilderError::CommunicationError(e) => {
+            Error::new(ErrorKind::InvalidInput, "the request could not be built").with_source(e)
+        }
+        other => Error::new(ErrorKind::InvalidInput, other.to_string()),
+    };
+    error.in_call(operation.id, operation.method, operation.path)
+}

@@ -1,0 +1,98 @@
+//! The request path: every call of an operation, [`raw`](crate::Client::raw)
+//! request, log-stream open and reopen, and deployment status lookup goes
+//! through here, read top to bottom:
+//!
+//! 1. **plan** ([`Plan`]): the call resolved once: the operation's facts,
+//!    the timeout, the retry policy and budget, the stream's options;
+//! 2. **check** ([`send`]): the request against the operation's facts
+//!    (path, bounds), nothing sent when it does not fit;
+//! 3. **attempt**: the token resolved (its expiry checked every attempt),
+//!    the request sent, the outcome classified;
+//! 4. **decide**: restart (after a wait, or after refreshing a refused
+//!    token) or give up, in the retry policy's one function;
+//! 5. **decode**: the answer into the operation's type, or one
+//!    [`Error`](crate::Error).
+//!
+//! Each call's state is its own [`Plan`] and its own local variables:
+//! nothing travels back up through shared or ambient state. The generated
+//! builders enter through [`generated`], the one module that knows how
+//! progenitor hands over a request.
+
+mod attempt;
+pub(crate) mod decode;
+pub(crate) mod generated;
+mod plan;
+
+use std::future::Future;
+
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::{Request, Response};
+use tracing::field::Empty;
+use tracing::Instrument as _;
+
+use crate::error::Error;
+use crate::facts;
+
+pub(crate) use plan::{Plan, StreamOptions};
+
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+
+/// Steps 2 to 4: checks `request` against the plan's operation, then
+/// attempts it until it succeeds or the policy gives up. A success answer is
+/// returned unread.
+pub(crate) async fn send(plan: &Plan<'_>, mut request: Request) -> Result<Response, Error> {
+    check(plan, &mut request)?;
+    attempt::run(plan, request).await
+}
+
+/// Step 2: refuses a request its operation does not allow, and sets what
+/// the operation needs on every attempt (no token for a public operation;
+/// `Accept` and `Last-Event-ID` for a stream).
+fn check(plan: &Plan<'_>, request: &mut Request) -> Result<(), Error> {
+    let operation = plan.operation;
+    facts::check_path(operation, &plan.settings.base_path, request.url().path())
+        .and_then(|()| facts::check_request(operation, request))
+        .map_err(|(field, why)| Error::invalid_input(field, why))?;
+    if operation.public {
+        request.headers_mut().remove(AUTHORIZATION);
+    }
+    if operation.streaming {
+        let headers = request.headers_mut();
+        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        if let Some(id) = plan
+            .last_event_id
+            .and_then(|id| HeaderValue::from_str(id).ok())
+        {
+            headers.insert(LAST_EVENT_ID, id);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `call` (the steps above and the decoding of its answer) as one call
+/// of `plan`: in its own `dployr.request` span, its error naming the call.
+pub(crate) async fn traced<T>(
+    plan: &Plan<'_>,
+    host: Option<&str>,
+    call: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let span = tracing::info_span!(
+        "dployr.request",
+        dployr.operation = plan.operation.id,
+        http.request.method = plan.method.as_str(),
+        url.path = plan.path.as_str(),
+        server.address = host,
+        http.response.status_code = Empty,
+        http.request.resend_count = Empty,
+        "http.response.header.x-request-id" = Empty,
+        "error.type" = Empty,
+    );
+    let result = call.instrument(span.clone()).await;
+    result.map_err(|error| {
+        span.record("error.type", error.kind().name());
+        if let Some(status) = error.status() {
+            span.record("http.response.status_code", status.as_u16());
+        }
+        error.in_call(plan.operation.id, plan.method.as_str(), &plan.path)
+    })
+}
