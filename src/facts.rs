@@ -252,7 +252,7 @@ fn check_answer<T: DeserializeOwned + serde::Serialize>(
     let mut reader = serde_json::Deserializer::from_slice(json);
     let value: T = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
         let path = e.path().to_string();
-        Error::decode(None, json, e.into_inner()).at_path(std::any::type_name::<T>(), path)
+        Error::decode(None, json, e.into_inner()).at_path(std::any::type_name::<T>(), path, None)
     })?;
     serde_json::to_value(value).map_err(|e| Error::decode(None, json, e))
 }

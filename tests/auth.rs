@@ -327,3 +327,45 @@ async fn no_debug_or_error_output_contains_a_token() {
     );
     assert!(!shown.contains("SECRET"), "{shown}");
 }
+
+/// A retry sent after a wait reads the token again: a JWT that came within
+/// the refresh margin while the call waited out a 503 is refreshed before
+/// the retry, which carries the new token. The instance sees two requests
+/// (the first and the retry), not a third one refused with the old token.
+#[tokio::test]
+async fn a_jwt_that_nears_its_expiry_during_a_retry_wait_is_refreshed_before_the_retry() {
+    let server = MockServer::start_async().await;
+    // Outside the 30 s margin when first sent, inside it two seconds later.
+    let stale = jwt("stale", 31);
+    let fresh = jwt("fresh", 3600);
+    let busy = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/services")
+                .header("authorization", format!("Bearer {stale}"));
+            then.status(503).header("retry-after", "2");
+        })
+        .await;
+    let served = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/services")
+                .header("authorization", format!("Bearer {fresh}"));
+            then.status(200).body(SERVICES);
+        })
+        .await;
+    let (tokens, refreshes) = counting_refresher(fresh.clone());
+    tokens.set_tokens(stale.as_str(), "refresh-1");
+    let client = dployr::Client::builder(server.base_url())
+        .token_manager(tokens.clone())
+        .retry(dployr::RetryConfig::default().max_retries(1).jitter(false))
+        .build()
+        .unwrap();
+
+    client.list_services().send().await.unwrap();
+
+    assert_eq!(busy.calls_async().await, 1);
+    assert_eq!(served.calls_async().await, 1);
+    assert_eq!(refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(tokens.access_token(), Some(fresh));
+}

@@ -26,6 +26,8 @@ impl fmt::Display for Details {
                 write!(f, "invalid configuration: {}", OneLine(&self.message))?
             }
             (ErrorKind::DeploymentFailed, _) => write_failed_deployment(f, self)?,
+            // The instance answered with success; its body is what failed.
+            (ErrorKind::Decode, _) => write!(f, "{}", OneLine(&self.message))?,
             (ErrorKind::Auth, _) => write!(
                 f,
                 "refreshing the access token failed ({}); set new tokens on the TokenManager",

@@ -312,8 +312,11 @@ impl Error {
 
     /// Names what was expected and where in the document decoding stopped
     /// (a JSON path such as `items[3].status`).
-    pub(crate) fn at_path(mut self, expected: &str, path: String) -> Self {
+    pub(crate) fn at_path(mut self, expected: &str, path: String, found: Option<&str>) -> Self {
         let expected = expected.rsplit("::").next().unwrap_or(expected);
+        let found = found
+            .map(|f| format!(", the answer being {f}"))
+            .unwrap_or_default();
         let at = if path == "." {
             "the top level".to_string()
         } else {
@@ -325,7 +328,7 @@ impl Error {
             .map(|s| format!(": {s}"))
             .unwrap_or_default();
         self.details.message = format!(
-            "the instance's answer is not the {expected} the API describes (at {at}{cause})"
+            "the instance's answer is not the {expected} the API describes (at {at}{cause}{found})"
         );
         self
     }

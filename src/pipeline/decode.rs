@@ -34,14 +34,27 @@ pub(crate) fn mismatch<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> 
     match serde_path_to_error::deserialize::<_, T>(&mut reader) {
         Err(e) => {
             let path = e.path().to_string();
-            Error::decode(Some(status), body, e.into_inner())
-                .at_path(std::any::type_name::<T>(), path)
+            Error::decode(Some(status), body, e.into_inner()).at_path(
+                std::any::type_name::<T>(),
+                path,
+                json_kind(body),
+            )
         }
         Ok(_) => Error::decode(
             Some(status),
             body,
             "the answer decodes only when its path is tracked",
         ),
+    }
+}
+
+/// What the document is at its top, to name beside the type expected.
+fn json_kind(body: &[u8]) -> Option<&'static str> {
+    match body.iter().find(|b| !b.is_ascii_whitespace())? {
+        b'[' => Some("a JSON array"),
+        b'{' => Some("a JSON object"),
+        b'"' => Some("a JSON string"),
+        _ => None,
     }
 }
 
