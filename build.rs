@@ -13,8 +13,8 @@
 //!   keyed by the name progenitor gives it, so no hand-kept list can drift
 //!   from the spec (`codegen/facts.rs`); and `spec_secrets.rs`, what the spec
 //!   marks secret;
-//! - `spec_inventory.rs` and `open_values.rs`: the schemas, open value sets
-//!   and operations, for the tests and `src/open_values.rs` to iterate over
+//! - `spec_inventory.rs` and `open_value_sets.rs`: the schemas, open value sets
+//!   and operations, for the tests and `src/open_value_sets.rs` to iterate over
 //!   (`codegen/inventory.rs`).
 //!
 //! A spec that cannot be read or breaks a convention fails the build with
@@ -89,8 +89,8 @@ fn generate() -> Result<(), String> {
         &inventory::spec_inventory(&document),
     )?;
     write(
-        &out_dir.join("open_values.rs"),
-        &inventory::open_values(&document),
+        &out_dir.join("open_value_sets.rs"),
+        &inventory::render_open_value_sets(&document),
     )?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! What the spec declares, as lists the tests iterate over instead of lists
 //! kept by hand (`OUT_DIR/spec_inventory.rs`), and the open value sets the
-//! crate adds conveniences to (`OUT_DIR/open_values.rs`).
+//! crate adds conveniences to (`OUT_DIR/open_value_sets.rs`).
 //!
 //! The inventory is a set of `macro_rules!` that hand their list to a macro
 //! the including file names, so each test binary decides what to make of
@@ -171,9 +171,9 @@ fn open_value_sets(spec: &Document) -> Vec<OpenValueSet> {
         .collect()
 }
 
-/// One `open_value!` line per open value set, for `src/open_values.rs`:
+/// One `open_value!` line per open value set, for `src/open_value_sets.rs`:
 /// (type, known enum, its variant, the `Other` type, a value for the doc).
-pub(crate) fn open_values(spec: &Document) -> String {
+pub(crate) fn render_open_value_sets(spec: &Document) -> String {
     let mut out = String::from("// The open value sets of openapi.yaml, written by build.rs.\n");
     for OpenValueSet {
         name,

@@ -72,7 +72,7 @@ pub mod sse;
 
 // The generated client and types, and conveniences on them.
 mod generated;
-mod open_values;
+mod open_value_sets;
 
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -29,7 +29,7 @@ const MIN_POLL_WAIT: Duration = Duration::from_millis(100);
 
 /// When the deadline passes, the status is read once more, for at most this
 /// long, so that the timeout names where the deployment stands.
-const LAST_LOOK_BUDGET: Duration = Duration::from_secs(5);
+const FINAL_LOOKUP_BUDGET: Duration = Duration::from_secs(5);
 
 /// The longest deadline: a `wait_timeout` beyond it is taken as "no deadline"
 /// rather than overflowing the clock.
@@ -136,7 +136,7 @@ impl Follow {
         }
         let step = match tokio::time::timeout_at(self.deadline, self.advance()).await {
             Ok(step) => step,
-            Err(_elapsed) => Step::End(Box::new(self.last_look().await)),
+            Err(_elapsed) => Step::End(Box::new(self.final_status_lookup().await)),
         };
         if matches!(step, Step::End(_)) {
             // Drops the log stream, if one is open: its connection closes.
@@ -202,7 +202,7 @@ impl Follow {
                     },
                 },
                 Phase::AfterLog | Phase::Polling => {
-                    if let Some(step) = self.look().await {
+                    if let Some(step) = self.status_lookup().await {
                         return step;
                     }
                 }
@@ -218,7 +218,7 @@ impl Follow {
 
     /// One status lookup, after the backoff the previous ones earned: the
     /// step it leads to, or `None` when there is nothing new.
-    async fn look(&mut self) -> Option<Step> {
+    async fn status_lookup(&mut self) -> Option<Step> {
         if let Some(previous) = self.lookups.checked_sub(1) {
             let wait = self.client.inner.settings.retry.backoff(previous, None);
             tokio::time::sleep(wait.max(MIN_POLL_WAIT)).await;
@@ -249,12 +249,12 @@ impl Follow {
 
     /// The outcome once the deadline has passed: the status read once more,
     /// briefly, and a timeout naming it unless it turned out final.
-    async fn last_look(&mut self) -> Result<Deployment, Error> {
+    async fn final_status_lookup(&mut self) -> Result<Deployment, Error> {
         let log_ended = matches!(self.phase, Phase::AfterLog);
         // The log stream closes now rather than after the last look.
         self.phase = Phase::Over;
         if let Ok(Ok(deployment)) =
-            tokio::time::timeout(LAST_LOOK_BUDGET, find(&self.client, &self.id)).await
+            tokio::time::timeout(FINAL_LOOKUP_BUDGET, find(&self.client, &self.id)).await
         {
             match verdict(&deployment.status, log_ended) {
                 Verdict::Completed => return Ok(deployment),

@@ -308,7 +308,7 @@ impl Stream for DeploymentProgress {
                         Poll::Ready(None)
                     }
                     Err(error) => {
-                        this.outcome = Some(Err(echo(&error, &this.name)));
+                        this.outcome = Some(Err(copy_of_error(&error, &this.name)));
                         Poll::Ready(Some(Err(error)))
                     }
                 }
@@ -324,7 +324,7 @@ impl Stream for DeploymentProgress {
 /// An error like `error`, for [`DeploymentProgress::finish`] once the stream
 /// has handed `error` itself to the caller. `Error` is not `Clone`: its
 /// source may not be.
-fn echo(error: &Error, name: &str) -> Error {
+fn copy_of_error(error: &Error, name: &str) -> Error {
     match (error.deployment_id(), error.deployment_status()) {
         (Some(id), Some(status)) => Error::deployment_failed(
             id,
@@ -342,7 +342,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_echo_keeps_what_a_failure_carries() {
+    fn a_copy_keeps_what_a_failure_carries() {
         let failed = Error::deployment_failed(
             "01HX",
             "web",
@@ -350,12 +350,12 @@ mod tests {
             Some("exit 1".into()),
             vec!["building".into()],
         );
-        let again = echo(&failed, "web");
+        let again = copy_of_error(&failed, "web");
         assert_eq!(again.kind(), ErrorKind::DeploymentFailed);
         assert_eq!(again.to_string(), failed.to_string());
         assert_eq!(again.log_tail(), failed.log_tail());
         let timeout = Error::new(ErrorKind::Timeout, "too slow");
-        let again = echo(&timeout, "web");
+        let again = copy_of_error(&timeout, "web");
         assert_eq!(again.kind(), ErrorKind::Timeout);
         assert_eq!(again.to_string(), "too slow");
     }

@@ -1,6 +1,8 @@
 //! Unit tests of the error type: kinds, redaction, one-line display.
 
+use super::answer::kind_of_status;
 use super::*;
+use reqwest::header::HeaderMap;
 
 #[test]
 fn statuses_map_to_kinds() {

@@ -61,4 +61,4 @@ macro_rules! open_value {
 }
 
 // One `open_value!(...)` per open value set of the spec, written by build.rs.
-include!(concat!(env!("OUT_DIR"), "/open_values.rs"));
+include!(concat!(env!("OUT_DIR"), "/open_value_sets.rs"));
