@@ -16,7 +16,9 @@
 //! not match one to one fails the build.
 //! - `spec_inventory.rs` and `open_values.rs`: the schemas, open value sets
 //!   and operations, for the tests and `src/open_values.rs` to iterate over
-//!   (`codegen/inventory.rs`).
+//!   (`codegen/inventory.rs`);
+//! - with feature `mock`, `mock.rs`: typed httpmock mocks of every operation
+//!   (`codegen/mocks.rs`).
 //!
 //! Before generating anything, the spec is checked against the conventions
 //! the crate relies on (`codegen/conventions.rs`). A spec that cannot be read
@@ -33,6 +35,8 @@ mod document;
 mod facts;
 #[path = "codegen/inventory.rs"]
 mod inventory;
+#[path = "codegen/mocks.rs"]
+mod mocks;
 #[path = "codegen/secrets.rs"]
 mod secrets;
 #[path = "codegen/sends.rs"]
@@ -94,6 +98,12 @@ fn generate() -> Result<(), String> {
         &out_dir.join("open_values.rs"),
         &inventory::open_values(&document),
     )?;
+    // `dployr::mock`, only for builds that ask for it (feature `mock`).
+    if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        let settings = generation_settings(&document)?;
+        let mocks = mocks::mock_code(&spec, &document, &settings)?;
+        write(&out_dir.join("mock.rs"), &mocks)?;
+    }
     Ok(())
 }
 

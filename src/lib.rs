@@ -32,6 +32,7 @@
 //! | [`retry`] | [`RetryConfig`] and the [`RetryBudget`] |
 //! | [`secret`] | [`Secret`], the type of every value the spec marks secret |
 //! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
+//! | `mock` | typed mocks of every operation, for tests (feature `mock`) |
 //!
 //! Every call runs in a `dployr.request` [`tracing`](https://docs.rs/tracing)
 //! span at INFO, with the operation, method, path, status, retries and
@@ -73,6 +74,10 @@ mod open_values;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub mod mock;
 
 // Each piece of the request path on its own, for `benches/layer_cost.rs`.
 #[cfg(feature = "testing")]
