@@ -25,7 +25,7 @@
 //!
 //! let server = MockServer::start_async().await;
 //! let page: ServiceList = serde_json::from_value(serde_json::json!({
-//!     "items": [], "total": 0, "limit": 20, "offset": 0
+//!     "services": [], "total": 0
 //! }))?;
 //! let listed = server.list_services(|when, then| {
 //!     when.limit(Some(20)).bearer_token("t");
