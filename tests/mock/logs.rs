@@ -80,11 +80,9 @@ async fn a_declared_404_fails_the_open() {
             "resource.not_found",
         ));
     });
-    let error = client(&server)
-        .stream_logs("dep_gone")
-        .await
-        .err()
-        .expect("the open fails");
+    let Err(error) = client(&server).stream_logs("dep_gone").await else {
+        panic!("the open succeeded against a 404");
+    };
     missing.assert();
     assert_eq!(error.kind(), ErrorKind::NotFound);
     assert_eq!(error.code(), Some("resource.not_found"));
