@@ -15,7 +15,9 @@
 //!   marks secret;
 //! - `spec_inventory.rs` and `open_value_sets.rs`: the schemas, open value sets
 //!   and operations, for the tests and `src/open_value_sets.rs` to iterate over
-//!   (`codegen/inventory.rs`).
+//!   (`codegen/inventory.rs`);
+//! - with feature `mock`, `mock.rs`: typed httpmock mocks of every operation
+//!   (`codegen/mocks.rs`).
 //!
 //! A spec that cannot be read or breaks a convention fails the build with
 //! one line per problem, naming the operation or schema and the rule, not a
@@ -31,6 +33,8 @@ mod document;
 mod facts;
 #[path = "codegen/inventory.rs"]
 mod inventory;
+#[path = "codegen/mocks.rs"]
+mod mocks;
 #[path = "codegen/secrets.rs"]
 mod secrets;
 #[path = "codegen/sends.rs"]
@@ -92,6 +96,12 @@ fn generate() -> Result<(), String> {
         &out_dir.join("open_value_sets.rs"),
         &inventory::render_open_value_sets(&document),
     )?;
+    // `dployr::mock`, only for builds that ask for it (feature `mock`).
+    if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        let settings = generation_settings(&document)?;
+        let mocks = mocks::mock_code(&spec, &document, &settings)?;
+        write(&out_dir.join("mock.rs"), &mocks)?;
+    }
     Ok(())
 }
 

@@ -132,7 +132,7 @@ fn response_schemas(spec: &Document) -> Vec<String> {
 }
 
 /// The snake_case identifier progenitor gives a method or parameter.
-fn identifier(name: &str) -> String {
+pub(crate) fn identifier(name: &str) -> String {
     let snake = name.to_snake_case();
     if KEYWORDS.contains(&snake.as_str()) {
         format!("{snake}_")

@@ -34,6 +34,7 @@
 //! | [`sse`] | a sans-IO server-sent events decoder |
 //! | [`secret`] | [`Secret`], the type of every value the spec marks secret |
 //! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
+//! | `mock` | typed mocks of every operation, for tests (feature `mock`) |
 //!
 //! Every call (a builder's `send`, [`Client::call`], [`Client::raw`], a log
 //! stream's open) goes through one pipeline: the call resolved once, checked
@@ -77,6 +78,10 @@ mod open_value_sets;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub mod mock;
 
 pub use auth::{TokenManager, Tokens};
 pub use client::builder::ClientBuilder;

@@ -8,9 +8,15 @@ use base64::Engine as _;
 use httpmock::prelude::*;
 use serde_json::json;
 
+use dployr::mock::MockServerExt;
 use dployr::{ErrorKind, TokenManager, Tokens};
 
 const SERVICES: &str = r#"{"services": [], "total": 0}"#;
+
+/// `SERVICES` as the type the typed mocks answer with.
+fn no_services() -> dployr::types::ServiceList {
+    serde_json::from_str(SERVICES).unwrap()
+}
 
 /// A JWT-shaped token (unsigned: only `exp` matters to the client).
 fn jwt(name: &str, expires_in_secs: i64) -> String {
@@ -58,14 +64,10 @@ fn client_with(server: &MockServer, tokens: &TokenManager) -> dployr::Client {
 #[tokio::test]
 async fn every_protected_call_carries_the_current_token() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/services")
-                .header("authorization", "Bearer access-1");
-            then.status(200).body(SERVICES);
-        })
-        .await;
+    let mock = server.list_services(|when, then| {
+        when.bearer_token("access-1");
+        then.success(200, &no_services());
+    });
     let (client, tokens) = dployr::create_dployr_client(&server.base_url()).unwrap();
     tokens.set_tokens("access-1", "refresh-1");
     client.list_services().send().await.unwrap();
@@ -75,14 +77,10 @@ async fn every_protected_call_carries_the_current_token() {
 #[tokio::test]
 async fn register_instance_never_carries_a_token() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/system/register")
-                .header_missing("authorization");
-            then.status(200);
-        })
-        .await;
+    let mock = server.register_instance(|when, then| {
+        when.no_token();
+        then.success(200);
+    });
     let (client, tokens) = dployr::create_dployr_client(&server.base_url()).unwrap();
     tokens.set_tokens("access-1", "refresh-1");
     client
@@ -102,16 +100,17 @@ async fn register_instance_never_carries_a_token() {
 #[tokio::test]
 async fn without_a_token_no_header_is_sent_and_401_is_unauthorized() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/services")
-                .header_missing("authorization");
-            then.status(401).json_body(
-                json!({"error": "Authentication required", "code": "auth.unauthorized"}),
-            );
-        })
-        .await;
+    let mock = server.list_services(|when, then| {
+        when.no_token();
+        then.unauthorized(
+            &dployr::types::Error {
+                error: "Authentication required".into(),
+                code: Some("auth.unauthorized".into()),
+                details: Default::default(),
+            }
+            .into(),
+        );
+    });
     let (client, _tokens) = dployr::create_dployr_client(&server.base_url()).unwrap();
     let err = client.list_services().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
@@ -122,18 +121,14 @@ async fn without_a_token_no_header_is_sent_and_401_is_unauthorized() {
 #[tokio::test]
 async fn a_token_set_on_one_clone_reaches_the_next_request_of_another() {
     let server = MockServer::start_async().await;
-    let old = server
-        .mock_async(|when, then| {
-            when.path("/services").header("authorization", "Bearer old");
-            then.status(200).body(SERVICES);
-        })
-        .await;
-    let new = server
-        .mock_async(|when, then| {
-            when.path("/services").header("authorization", "Bearer new");
-            then.status(200).body(SERVICES);
-        })
-        .await;
+    let old = server.list_services(|when, then| {
+        when.bearer_token("old");
+        then.success(200, &no_services());
+    });
+    let new = server.list_services(|when, then| {
+        when.bearer_token("new");
+        then.success(200, &no_services());
+    });
     let (client, tokens) = dployr::create_dployr_client(&server.base_url()).unwrap();
     tokens.set_access_token("old");
     let other_client = client.clone();
