@@ -463,10 +463,11 @@ async fn an_oversized_line_is_rejected() {
     .await;
     let logs = client_for(&server.url)
         .log_stream(DEPLOYMENT)
-        .limits(dployr::sse::Limits {
-            max_line: 1024,
-            max_event: 1024,
-        })
+        .limits(
+            dployr::sse::Limits::default()
+                .max_line(1024)
+                .max_event(1024),
+        )
         .open()
         .await
         .unwrap();

@@ -69,10 +69,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((header, bytes)) = data.split_first_chunk::<4>() else {
         return;
     };
-    let limits = Limits {
-        max_line: usize::from(header[0]),
-        max_event: usize::from(header[1]) * 4,
-    };
+    let limits = Limits::default()
+        .max_line(usize::from(header[0]))
+        .max_event(usize::from(header[1]) * 4);
     let seed = u32::from(u16::from_le_bytes([header[2], header[3]]));
     let whole = decode(limits, std::iter::once(bytes));
     let chunked = decode(limits, chunks(bytes, seed));

@@ -45,7 +45,13 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 1024 * 1024;
 
 /// Bounds on what a [`Decoder`] buffers, so memory stays bounded whatever the server sends.
+///
+/// ```
+/// let limits = dployr::sse::Limits::default().max_line(64 * 1024);
+/// assert_eq!(limits.max_line, 64 * 1024);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Longest accepted line in bytes, line terminator excluded.
     pub max_line: usize,
@@ -60,6 +66,20 @@ impl Default for Limits {
             max_line: DEFAULT_MAX_LINE_BYTES,
             max_event: DEFAULT_MAX_EVENT_BYTES,
         }
+    }
+}
+
+impl Limits {
+    /// Sets [`max_line`](Self::max_line).
+    pub fn max_line(mut self, bytes: usize) -> Self {
+        self.max_line = bytes;
+        self
+    }
+
+    /// Sets [`max_event`](Self::max_event).
+    pub fn max_event(mut self, bytes: usize) -> Self {
+        self.max_event = bytes;
+        self
     }
 }
 
