@@ -111,8 +111,8 @@ impl RawRequest {
             }
         };
         let plan = Plan::call(&client, operation, &request);
-        let host = request.url().host_str().map(str::to_owned);
-        pipeline::traced(&plan, host.as_deref(), async {
+        let span = pipeline::span(&plan, &request);
+        pipeline::traced(&plan, span, async {
             let answer = pipeline::send(&plan, request).await?;
             let (status, headers, body) =
                 decode::bytes(answer, plan.settings.max_response_bytes).await?;

@@ -13,7 +13,7 @@ use progenitor_client::{ByteStream, Error as BuilderError, ResponseValue};
 use reqwest::{Request, Response};
 use serde::de::DeserializeOwned;
 
-use super::{decode, send, traced, Plan, StreamOptions};
+use super::{decode, send, span, traced, Plan, StreamOptions};
 use crate::error::{Error, ErrorKind};
 use crate::facts::Operation;
 use crate::Client;
@@ -29,8 +29,8 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
 ) -> Result<ResponseValue<T>, Error> {
     let (client, request) = built.map_err(|e| refused(operation, e))?;
     let plan = Plan::call(client, operation, &request);
-    let host = request.url().host_str().map(str::to_owned);
-    traced(&plan, host.as_deref(), async {
+    let span = span(&plan, &request);
+    traced(&plan, span, async {
         let answer = send(&plan, request).await?;
         let (value, status, headers) =
             decode::json(answer, plan.settings.max_response_bytes).await?;
@@ -46,8 +46,8 @@ pub(crate) async fn send_empty(
 ) -> Result<ResponseValue<()>, Error> {
     let (client, request) = built.map_err(|e| refused(operation, e))?;
     let plan = Plan::call(client, operation, &request);
-    let host = request.url().host_str().map(str::to_owned);
-    traced(&plan, host.as_deref(), async {
+    let span = span(&plan, &request);
+    traced(&plan, span, async {
         send(&plan, request).await.map(ResponseValue::empty)
     })
     .await
@@ -72,8 +72,8 @@ pub(crate) async fn open_stream(
 ) -> Result<Response, Error> {
     let (client, request) = built.map_err(|e| refused(operation, e))?;
     let plan = Plan::stream(client, operation, &request, options);
-    let host = request.url().host_str().map(str::to_owned);
-    traced(&plan, host.as_deref(), send(&plan, request)).await
+    let span = span(&plan, &request);
+    traced(&plan, span, send(&plan, request)).await
 }
 
 /// A builder value that did not convert (a missing parameter, a body field

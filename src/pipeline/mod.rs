@@ -28,7 +28,7 @@ use std::future::Future;
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Request, Response};
 use tracing::field::Empty;
-use tracing::Instrument as _;
+use tracing::{Instrument as _, Span};
 
 use crate::error::Error;
 use crate::facts;
@@ -69,24 +69,29 @@ fn check(plan: &Plan<'_>, request: &mut Request) -> Result<(), Error> {
     Ok(())
 }
 
-/// Runs `call` (the steps above and the decoding of its answer) as one call
-/// of `plan`: in its own `dployr.request` span, its error naming the call.
-pub(crate) async fn traced<T>(
-    plan: &Plan<'_>,
-    host: Option<&str>,
-    call: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    let span = tracing::info_span!(
+/// The `dployr.request` span of one call, made before its request is sent
+/// (only then is the host at hand without a copy).
+pub(crate) fn span(plan: &Plan<'_>, request: &Request) -> Span {
+    tracing::info_span!(
         "dployr.request",
         dployr.operation = plan.operation.id,
         http.request.method = plan.method.as_str(),
         url.path = plan.path.as_str(),
-        server.address = host,
+        server.address = request.url().host_str(),
         http.response.status_code = Empty,
         http.request.resend_count = Empty,
         "http.response.header.x-request-id" = Empty,
         "error.type" = Empty,
-    );
+    )
+}
+
+/// Runs `call` (the steps above and the decoding of its answer) as one call
+/// of `plan`: in its `span`, its error naming the call.
+pub(crate) async fn traced<T>(
+    plan: &Plan<'_>,
+    span: Span,
+    call: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
     let result = call.instrument(span.clone()).await;
     result.map_err(|error| {
         span.record("error.type", error.kind().name());
