@@ -94,21 +94,20 @@ mod tests {
     #[test]
     fn the_anchor_runs_on_the_runtime_of_the_call_and_stops_with_it() {
         let anchor = Arc::new(TimerAnchor::default());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        runtime.block_on(async { anchor.hold() });
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap()
+        };
+        let first = runtime();
+        first.block_on(async { anchor.hold() });
         assert!(anchor.running.load(Ordering::Relaxed));
         // A runtime that shuts down drops the task: the next runtime starts
         // its own.
-        drop(runtime);
+        drop(first);
         assert!(!anchor.running.load(Ordering::Relaxed));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        runtime.block_on(async { anchor.hold() });
+        runtime().block_on(async { anchor.hold() });
         assert!(anchor.running.load(Ordering::Relaxed));
     }
 

@@ -5,32 +5,56 @@
 use dployr::{Client, ErrorKind, RetryConfig};
 use httpmock::prelude::*;
 
-fn client_for(server: &MockServer) -> Client {
-    Client::builder(server.base_url())
+fn client_for(base_url: &str) -> Client {
+    Client::builder(base_url)
         .access_token("access")
         .retry(RetryConfig::disabled())
         .build()
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_daemon_404_with_string_details_keeps_its_message_and_code() {
+/// The error of the call `send` makes (given the server's base URL) when
+/// the instance answers `path` with `status`, `content_type` and `body`.
+async fn failure<T: std::fmt::Debug>(
+    method: httpmock::Method,
+    path: &str,
+    status: u16,
+    content_type: &str,
+    body: &str,
+    send: impl AsyncFnOnce(String) -> Result<T, dployr::Error>,
+) -> dployr::Error {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
-            when.method(GET).path("/services/web");
-            then.status(404).header("content-type", "application/json").body(
-                r#"{"error":"service not found","code":"resource.not_found","details":"sql: no rows in result set"}"#,
-            );
+            when.method(method).path(path);
+            then.status(status)
+                .header("content-type", content_type)
+                .body(body);
         })
         .await;
+    send(server.base_url()).await.unwrap_err()
+}
 
-    let error = client_for(&server)
+async fn get_web(base_url: String) -> Result<dployr::types::Service, dployr::Error> {
+    client_for(&base_url)
         .get_service()
         .service_id("web")
         .send()
         .await
-        .unwrap_err();
+        .map(|s| s.into_inner())
+}
+
+async fn list(base_url: String) -> Result<dployr::types::ServiceList, dployr::Error> {
+    let client = client_for(&base_url);
+    client.list_services().send().await.map(|s| s.into_inner())
+}
+
+const JSON: &str = "application/json";
+
+#[tokio::test]
+async fn a_daemon_404_with_string_details_keeps_its_message_and_code() {
+    let body = r#"{"error":"service not found","code":"resource.not_found","details":"sql: no rows in result set"}"#;
+    let error = failure(GET, "/services/web", 404, JSON, body, get_web).await;
 
     assert_eq!(error.kind(), ErrorKind::NotFound);
     assert_eq!(error.code(), Some("resource.not_found"));
@@ -47,22 +71,16 @@ async fn a_daemon_404_with_string_details_keeps_its_message_and_code() {
 
 #[tokio::test]
 async fn a_plain_text_404_keeps_its_kind_and_its_text() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/services/web");
-            then.status(404)
-                .header("content-type", "text/plain; charset=utf-8")
-                .body("404 page not found\n");
-        })
-        .await;
-
-    let error = client_for(&server)
-        .get_service()
-        .service_id("web")
-        .send()
-        .await
-        .unwrap_err();
+    let text = "text/plain; charset=utf-8";
+    let error = failure(
+        GET,
+        "/services/web",
+        404,
+        text,
+        "404 page not found\n",
+        get_web,
+    )
+    .await;
 
     assert_eq!(error.kind(), ErrorKind::NotFound);
     assert_eq!(error.message(), "404 page not found");
@@ -71,21 +89,8 @@ async fn a_plain_text_404_keeps_its_kind_and_its_text() {
 
 #[tokio::test]
 async fn a_long_text_body_is_shortened_to_one_line() {
-    let server = MockServer::start_async().await;
     let long = format!("{}\nsecond line", "x".repeat(5000));
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/services/web");
-            then.status(502).body(long);
-        })
-        .await;
-
-    let error = client_for(&server)
-        .get_service()
-        .service_id("web")
-        .send()
-        .await
-        .unwrap_err();
+    let error = failure(GET, "/services/web", 502, "text/plain", &long, get_web).await;
 
     assert_eq!(error.kind(), ErrorKind::Server);
     assert!(
@@ -98,21 +103,8 @@ async fn a_long_text_body_is_shortened_to_one_line() {
 
 #[tokio::test]
 async fn a_bare_array_where_the_spec_has_a_page_is_a_decode_error_naming_where() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/services");
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(r#"[{"name":"web","status":"running"}]"#);
-        })
-        .await;
-
-    let error = client_for(&server)
-        .list_services()
-        .send()
-        .await
-        .unwrap_err();
+    let body = r#"[{"name":"web","status":"running"}]"#;
+    let error = failure(GET, "/services", 200, JSON, body, list).await;
 
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert_eq!(error.operation(), Some("listServices"));
@@ -128,21 +120,8 @@ async fn a_bare_array_where_the_spec_has_a_page_is_a_decode_error_naming_where()
 
 #[tokio::test]
 async fn a_field_of_the_wrong_type_is_named_by_its_json_path() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/services");
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(r#"{"services":[{"id":"a","name":7}],"total":1}"#);
-        })
-        .await;
-
-    let error = client_for(&server)
-        .list_services()
-        .send()
-        .await
-        .unwrap_err();
+    let body = r#"{"services":[{"id":"a","name":7}],"total":1}"#;
+    let error = failure(GET, "/services", 200, JSON, body, list).await;
 
     assert_eq!(error.kind(), ErrorKind::Decode);
     let shown = error.to_string();
@@ -151,20 +130,14 @@ async fn a_field_of_the_wrong_type_is_named_by_its_json_path() {
 
 #[tokio::test]
 async fn a_401_to_a_call_without_a_token_says_none_was_sent() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/services");
-            then.status(401)
-                .body(r#"{"error":"Authentication required"}"#);
-        })
-        .await;
-    let client = Client::builder(server.base_url())
-        .retry(RetryConfig::disabled())
-        .build()
-        .unwrap();
-
-    let error = client.list_services().send().await.unwrap_err();
+    let body = r#"{"error":"Authentication required"}"#;
+    let without_token = async |base_url: String| {
+        let client = Client::builder(base_url)
+            .retry(RetryConfig::disabled())
+            .build()?;
+        client.list_services().send().await
+    };
+    let error = failure(GET, "/services", 401, JSON, body, without_token).await;
 
     assert_eq!(error.kind(), ErrorKind::Unauthorized);
     let shown = error.to_string();
@@ -174,20 +147,15 @@ async fn a_401_to_a_call_without_a_token_says_none_was_sent() {
 
 #[tokio::test]
 async fn debug_shows_only_what_is_set() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/services/web");
-            then.status(404).body(r#"{"error":"gone"}"#);
-        })
-        .await;
-
-    let error = client_for(&server)
-        .get_service()
-        .service_id("web")
-        .send()
-        .await
-        .unwrap_err();
+    let error = failure(
+        GET,
+        "/services/web",
+        404,
+        JSON,
+        r#"{"error":"gone"}"#,
+        get_web,
+    )
+    .await;
 
     let shown = format!("{error:?}");
     assert!(!shown.contains("None"), "{shown}");
