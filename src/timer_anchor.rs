@@ -107,7 +107,8 @@ mod tests {
         // its own.
         drop(first);
         assert!(!anchor.running.load(Ordering::Relaxed));
-        runtime().block_on(async { anchor.hold() });
+        let second = runtime();
+        second.block_on(async { anchor.hold() });
         assert!(anchor.running.load(Ordering::Relaxed));
     }
 
