@@ -39,6 +39,9 @@ pub fn print(value: &Value, format: Format) {
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
+/// Columns shown first when a list has them.
+const FIRST: [&str; 3] = ["id", "name", "status"];
+
 /// Widest a cell gets before it is cut, so one long field keeps a table
 /// readable.
 const MAX_CELL: usize = 48;
@@ -72,33 +75,61 @@ fn sole_list(fields: &Map<String, Value>) -> Option<(&String, &Vec<Value>)> {
     lists.next().is_none().then_some(first)
 }
 
+/// An object as one line per field, nested objects spelled out with
+/// dotted names (`hardware.arch`) so no value hides in a cut cell.
 fn pairs(fields: &Map<String, Value>) -> String {
-    let width = fields.keys().map(|k| k.chars().count()).max().unwrap_or(0);
-    fields
+    let mut flat = Vec::new();
+    flatten("", fields, &mut flat);
+    let width = flat
         .iter()
-        .map(|(k, v)| format!("{k:width$}  {}", cell(v)))
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    flat.iter()
+        .map(|(k, v)| format!("{k:width$}  {v}").trim_end().to_string())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn flatten(prefix: &str, fields: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+    for (key, value) in fields {
+        let name = if prefix.is_empty() {
+            one_line(key)
+        } else {
+            format!("{prefix}.{}", one_line(key))
+        };
+        match value {
+            Value::Object(inner) if !inner.is_empty() => flatten(&name, inner, out),
+            other => out.push((name, cell(other))),
+        }
+    }
 }
 
 fn rows(items: &[Value]) -> String {
     if items.is_empty() {
         return "(none)".to_string();
     }
+    // Only plain values make columns: nested ones would push the row past
+    // any screen (`--output json` has them). Identity first.
     let mut columns: Vec<&str> = Vec::new();
     for item in items {
         if let Value::Object(fields) = item {
-            for key in fields.keys() {
-                if !columns.contains(&key.as_str()) {
+            for (key, value) in fields {
+                if !value.is_object() && !value.is_array() && !columns.contains(&key.as_str()) {
                     columns.push(key);
                 }
             }
         }
     }
+    let rank = |c: &&str| FIRST.iter().position(|f| f == c).unwrap_or(FIRST.len());
+    columns.sort_by_key(rank);
     if columns.is_empty() {
         return items.iter().map(cell).collect::<Vec<_>>().join("\n");
     }
-    let header: Vec<String> = columns.iter().map(|c| c.to_uppercase()).collect();
+    let header: Vec<String> = columns
+        .iter()
+        .map(|c| one_line(&c.to_uppercase()))
+        .collect();
     let body: Vec<Vec<String>> = items
         .iter()
         .map(|item| {
@@ -163,16 +194,17 @@ mod tests {
         });
         let text = table(&page);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "ID  NAME        PORT  ENV");
+        assert_eq!(lines[0], "ID  NAME        PORT");
         assert_eq!(lines[1], "s1  web         3000");
-        assert_eq!(lines[2], r#"s2  api-server        {"A":"1"}"#);
+        assert_eq!(lines[2], "s2  api-server");
         assert_eq!(lines[3], "total: 2");
     }
 
     #[test]
     fn an_object_is_fields_and_values_and_long_cells_are_cut() {
-        let text = table(&json!({"status": "healthy", "note": "x".repeat(100)}));
+        let text = table(&json!({"status": "healthy", "note": "x".repeat(100), "hw": {"cpus": 2}}));
         assert!(text.contains("status  healthy"), "{text}");
+        assert!(text.contains("hw.cpus  2"), "{text}");
         assert!(text.contains(&format!("{}…", "x".repeat(MAX_CELL - 1))));
         assert_eq!(table(&json!([])), "(none)");
     }
