@@ -203,8 +203,9 @@ mod tests {
     #[test]
     fn an_object_is_fields_and_values_and_long_cells_are_cut() {
         let text = table(&json!({"status": "healthy", "note": "x".repeat(100), "hw": {"cpus": 2}}));
-        assert!(text.contains("status  healthy"), "{text}");
-        assert!(text.contains("hw.cpus  2"), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.contains(&"hw.cpus  2"), "{text}");
+        assert!(lines.contains(&"status   healthy"), "{text}");
         assert!(text.contains(&format!("{}…", "x".repeat(MAX_CELL - 1))));
         assert_eq!(table(&json!([])), "(none)");
     }
