@@ -1,0 +1,223 @@
+//! The commands made from the spec: one per operation of
+//! [`dployr::operations`], grouped by tag and named by [`naming`], with its
+//! path parameters as positional arguments, its query parameters as flags
+//! and its body from [`body`]. Nothing here names an operation, so an
+//! operation added to `openapi.yaml` is a command at the next build.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use clap::{value_parser, Arg, ArgMatches, Command};
+use dployr::{Client, Operation, ParameterLocation};
+use serde_json::Value;
+
+use crate::body;
+use crate::cli::HAND_WRITTEN;
+use crate::exit::Failure;
+use crate::naming::{self, CommandName};
+use crate::output::{self, Format};
+
+/// An operation and the command that calls it.
+pub struct Entry {
+    /// `dployr NOUN VERB`.
+    pub name: CommandName,
+    /// What the command calls.
+    pub op: &'static Operation,
+}
+
+/// Every operation that is a command, in the spec's order. Streaming
+/// operations are left out: their answer is not one document, so each has
+/// a command of its own (the log stream is `dployr logs`).
+pub fn entries() -> Vec<Entry> {
+    let mut entries: Vec<Entry> = dployr::operations()
+        .iter()
+        .filter(|op| !op.is_streaming())
+        .map(|&op| Entry {
+            name: naming::command_name(op.id(), op.tag()),
+            op,
+        })
+        .collect();
+    // A tag named like a hand-written command (`logs`) would hide it or be
+    // hidden by it; its group takes a suffix instead.
+    for entry in &mut entries {
+        if HAND_WRITTEN.contains(&entry.name.noun.as_str()) {
+            entry.name.noun.push_str("-ops");
+        }
+    }
+    // Two operations of one tag that the rule names alike both keep their
+    // whole id, so neither hides the other.
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for entry in &entries {
+        *seen
+            .entry((entry.name.noun.clone(), entry.name.verb.clone()))
+            .or_default() += 1;
+    }
+    for entry in &mut entries {
+        if seen[&(entry.name.noun.clone(), entry.name.verb.clone())] > 1 {
+            entry.name.verb = naming::kebab(entry.op.id());
+        }
+    }
+    entries
+}
+
+/// The group commands, one per tag, each with its operations' commands.
+pub fn groups(entries: &[Entry]) -> Vec<Command> {
+    let mut nouns: Vec<&str> = Vec::new();
+    for entry in entries {
+        if !nouns.contains(&entry.name.noun.as_str()) {
+            nouns.push(&entry.name.noun);
+        }
+    }
+    nouns.sort_unstable();
+    nouns
+        .into_iter()
+        .map(|noun| {
+            let members: Vec<&Entry> = entries.iter().filter(|e| e.name.noun == noun).collect();
+            let verbs: Vec<&str> = members.iter().map(|e| e.name.verb.as_str()).collect();
+            Command::new(noun.to_string())
+                .about(verbs.join(", "))
+                .long_about(format!(
+                    "The operations tagged `{}` in the API spec: {}.",
+                    members[0].op.tag(),
+                    verbs.join(", ")
+                ))
+                .subcommand_required(true)
+                .arg_required_else_help(true)
+                .subcommands(members.iter().map(|e| command(e)))
+        })
+        .collect()
+}
+
+/// The command of one operation.
+fn command(entry: &Entry) -> Command {
+    let op = entry.op;
+    let mut long = op.summary().to_string();
+    if !op.description().trim().is_empty() {
+        long.push_str("\n\n");
+        long.push_str(op.description().trim());
+    }
+    long.push_str(&format!(
+        "\n\nCalls {} {} (`Client::{}`).",
+        op.method(),
+        op.path(),
+        op.method_name()
+    ));
+    if op.is_public() {
+        long.push_str(" Needs no access token.");
+    }
+    let mut command = Command::new(entry.name.verb.clone())
+        .about(op.summary())
+        .long_about(long);
+    // The credential parameter is the access token: the client fills it in.
+    for parameter in op.parameters().iter().filter(|p| !p.is_credential()) {
+        let mut arg = Arg::new(parameter.name())
+            .help(parameter.description())
+            .required(parameter.is_required());
+        arg = match parameter.location() {
+            ParameterLocation::Path => arg.value_name(upper_snake(parameter.name())),
+            _ => arg
+                .long(naming::kebab(parameter.name()))
+                .value_name(upper_snake(parameter.name())),
+        };
+        if parameter.is_integer() {
+            arg = arg.value_parser(value_parser!(i64));
+        }
+        command = command.arg(arg);
+    }
+    if let Some(body_type) = op.body_type() {
+        command = body::args(command, body_type);
+    }
+    command
+}
+
+/// Calls the operation with what the command line gave and prints the
+/// answer.
+pub async fn run(
+    client: &Client,
+    op: &'static Operation,
+    matches: &ArgMatches,
+    format: Format,
+    verbose: bool,
+) -> Result<(), Failure> {
+    let mut call = client.call(op);
+    let mut path = op.path().to_string();
+    let mut query = Vec::new();
+    for parameter in op.parameters().iter().filter(|p| !p.is_credential()) {
+        let name = parameter.name();
+        let value = if parameter.is_integer() {
+            matches.get_one::<i64>(name).map(i64::to_string)
+        } else {
+            matches.get_one::<String>(name).cloned()
+        };
+        let Some(value) = value else { continue };
+        match parameter.location() {
+            ParameterLocation::Path => {
+                path = path.replace(&format!("{{{name}}}"), &value);
+                call = call.path_param(name, &value);
+            }
+            _ => {
+                query.push(format!("{name}={value}"));
+                call = call.query(name, &value);
+            }
+        }
+    }
+    if op.body_type().is_some() {
+        let body = body::from_flags(matches, |json| op.check_body(json))?;
+        call = call.json(&body);
+    }
+    if verbose {
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", query.join("&"))
+        };
+        eprintln!("> {} {path}{query} ({})", op.method(), op.id());
+    }
+    let started = Instant::now();
+    let answer = call.send().await?;
+    if verbose {
+        eprintln!(
+            "< {} in {} ms",
+            answer.status,
+            started.elapsed().as_millis()
+        );
+    }
+    let value = if op.answer_type().is_some() {
+        op.decode_answer(&answer.body)?
+    } else if answer.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    } else {
+        serde_json::from_slice(&answer.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer.body).into_owned()))
+    };
+    output::print(&value, format);
+    Ok(())
+}
+
+/// `serviceId` as `SERVICE_ID`, the way usage lines show values.
+fn upper_snake(name: &str) -> String {
+    naming::kebab(name).replace('-', "_").to_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_but_the_stream_has_one_distinct_command() {
+        let entries = entries();
+        let streaming = dployr::operations()
+            .iter()
+            .filter(|o| o.is_streaming())
+            .count();
+        assert_eq!(entries.len() + streaming, dployr::operations().len());
+        let mut names: Vec<(String, String)> = entries
+            .iter()
+            .map(|e| (e.name.noun.clone(), e.name.verb.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), entries.len());
+        assert_eq!(upper_snake("serviceId"), "SERVICE_ID");
+    }
+}

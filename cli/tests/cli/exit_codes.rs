@@ -1,0 +1,76 @@
+//! Each documented exit code, from the failure that calls for it.
+
+use dployr::testing::Role;
+
+use crate::support::{run, Instance};
+
+#[test]
+fn usage_and_invalid_input_exit_2() {
+    run(&[], &[], None).expect(2);
+    run(&["services", "frobnicate"], &[], None).expect(2);
+    run(&["services", "get"], &[], None).expect(2);
+    let no_url = run(&["services", "list"], &[], None);
+    no_url.expect(2);
+    assert!(no_url.stderr.contains("DPLOYR_URL"), "{}", no_url.stderr);
+    let instance = Instance::start();
+    let not_a_number = instance.run(&["services", "list", "--limit", "many"]);
+    not_a_number.expect(2);
+    let out_of_bounds = instance.run(&["services", "list", "--limit", "500"]);
+    out_of_bounds.expect(2);
+    assert!(
+        out_of_bounds.stderr.contains("limit"),
+        "{}",
+        out_of_bounds.stderr
+    );
+    let missing_field = instance.run(&["proxy", "add-route", "--field", "domain=a.example.com"]);
+    missing_field.expect(2);
+    assert!(
+        missing_field.stderr.contains("upstream"),
+        "{}",
+        missing_field.stderr
+    );
+    assert_eq!(
+        missing_field.stderr.lines().count(),
+        1,
+        "{}",
+        missing_field.stderr
+    );
+    instance
+        .run(&["proxy", "add-route", "--set", "domain=not json"])
+        .expect(2);
+}
+
+#[test]
+fn auth_failures_exit_3() {
+    let instance = Instance::start();
+    let url = instance.local.url();
+    run(&["services", "list"], &[("DPLOYR_URL", &url)], None).expect(3);
+    run(
+        &["services", "list", "--url", &url, "--token", "not-a-token"],
+        &[],
+        None,
+    )
+    .expect(3);
+    let service = instance.service("web");
+    let forbidden = instance.run_as(Role::Viewer, &["services", "delete", &service]);
+    forbidden.expect(3);
+    assert!(
+        forbidden.stderr.starts_with("error: "),
+        "{}",
+        forbidden.stderr
+    );
+}
+
+#[test]
+fn a_missing_resource_exits_4_and_other_failures_1() {
+    let instance = Instance::start();
+    instance
+        .run(&["services", "get", "no-such-service"])
+        .expect(4);
+    instance.run(&["proxy", "remove-route"]).expect(4);
+    instance.local.fail_next(20, 500);
+    let failed = instance.run(&["system", "get-status"]);
+    failed.expect(1);
+    assert!(failed.stderr.contains("500"), "{}", failed.stderr);
+    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+}

@@ -1,0 +1,155 @@
+//! Runs the built `dployr` against a `LocalInstance` served from this
+//! process, on a runtime of its own so the test thread can block on the
+//! child.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use dployr::testing::{LocalInstance, Role};
+use serde_json::Value;
+
+/// A local instance and the runtime serving it.
+pub struct Instance {
+    // Declared first, so it is dropped (and stopped) before its runtime.
+    pub local: LocalInstance,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Instance {
+    /// An instance whose deployments take 20 ms per step.
+    pub fn start() -> Instance {
+        Instance::start_with(Duration::from_millis(20))
+    }
+
+    /// An instance whose deployments take `phase` per step.
+    pub fn start_with(phase: Duration) -> Instance {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = runtime
+            .block_on(LocalInstance::builder().phase_delay(phase).start())
+            .unwrap();
+        Instance {
+            local,
+            _runtime: runtime,
+        }
+    }
+
+    /// `dployr ARGS` with the owner's token in `DPLOYR_TOKEN`.
+    pub fn run(&self, args: &[&str]) -> Ran {
+        self.run_as(Role::Owner, args)
+    }
+
+    /// `dployr ARGS` with the token of `role` in `DPLOYR_TOKEN`.
+    pub fn run_as(&self, role: Role, args: &[&str]) -> Ran {
+        run(
+            args,
+            &[
+                ("DPLOYR_URL", &self.local.url()),
+                ("DPLOYR_TOKEN", self.local.token(role)),
+            ],
+            None,
+        )
+    }
+
+    /// The id of a service made by a completed deployment named `name`.
+    pub fn service(&self, name: &str) -> String {
+        let file = scratch(&format!("{name}.json"), &sample_named(name));
+        let ran = self.run(&["deploy", "--file", path(&file), "--wait"]);
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        let list = self.run(&["services", "list", "--output", "json"]);
+        let services = list.json()["services"].as_array().cloned().unwrap();
+        let found = services.iter().find(|s| s["name"] == name).unwrap();
+        found["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// What a run of the binary left.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// Stdout as one JSON document.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Asserts the exit code, showing the output when it differs.
+    pub fn expect(&self, code: i32) -> &Ran {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// `dployr ARGS` with only `env` of the DPLOYR_ variables set, stdin from
+/// `stdin` (else empty), stdout a pipe (so JSON unless told otherwise).
+pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Ran {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dployr"));
+    command
+        .args(args)
+        .env_remove("DPLOYR_URL")
+        .env_remove("DPLOYR_TOKEN")
+        .env_remove("DPLOYR_REFRESH_TOKEN")
+        .env_remove("DPLOYR_TIMEOUT_SECS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let mut input = child.stdin.take().unwrap();
+    input
+        .write_all(stdin.unwrap_or_default().as_bytes())
+        .unwrap();
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    Ran {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The repository's sample deploy request.
+pub fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/deployment.json")
+}
+
+/// The sample with another name, so tests can tell deployments apart.
+pub fn sample_named(name: &str) -> String {
+    let mut request: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample()).unwrap()).unwrap();
+    request["name"] = Value::from(name);
+    request.to_string()
+}
+
+/// A file holding `contents` in the tests' scratch directory.
+pub fn scratch(name: &str, contents: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dployr-cli-{name}"));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+pub fn path(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
