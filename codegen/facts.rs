@@ -41,6 +41,15 @@ pub(crate) struct ParameterFacts {
     credential: bool,
 }
 
+/// One top-level field of a JSON request body, as the table shows it.
+pub(crate) struct BodyFieldFacts {
+    name: String,
+    required: bool,
+    description: String,
+    /// `String`, `Integer`, `Number`, `Boolean` or `Json`.
+    kind: &'static str,
+}
+
 /// One operation, as the hand-written layer sees it.
 pub(crate) struct OperationFacts {
     /// The spec's operationId, e.g. `listServices`.
@@ -67,6 +76,7 @@ pub(crate) struct OperationFacts {
     body_type: Option<String>,
     /// The component schema of the JSON success body.
     answer_type: Option<String>,
+    body_fields: Vec<BodyFieldFacts>,
 }
 
 pub(crate) fn spec_facts(spec: &Document) -> Result<Facts, String> {
@@ -155,7 +165,24 @@ pub(crate) fn spec_facts(spec: &Document) -> Result<Facts, String> {
         let body_type =
             component_name(&op.value["requestBody"]["content"]["application/json"]["schema"]);
         let mut body_bounds = Vec::new();
+        let mut body_fields = Vec::new();
         if let Some(schema) = body_type.as_deref().and_then(|name| spec.schema(name)) {
+            let required = &schema["required"];
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                let resolved = spec.resolve(property).unwrap_or(property);
+                let description = match text(&property["description"]) {
+                    d if d.is_empty() => text(&resolved["description"]),
+                    d => d,
+                };
+                body_fields.push(BodyFieldFacts {
+                    name: name.clone(),
+                    required: required
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|n| n == name.as_str())),
+                    description,
+                    kind: field_kind(spec, resolved),
+                });
+            }
             for (name, property) in schema["properties"].as_object().into_iter().flatten() {
                 let property = spec.resolve(property).unwrap_or(property);
                 if property["type"] == "integer" {
@@ -192,6 +219,7 @@ pub(crate) fn spec_facts(spec: &Document) -> Result<Facts, String> {
                 parameters,
                 body_type,
                 answer_type,
+                body_fields,
             },
         );
         if previous.is_some() {
@@ -223,6 +251,30 @@ pub(crate) fn bounded_integers(spec: &Document) -> Vec<(i64, Option<i64>)> {
         consider(&parameter["schema"]);
     }
     found
+}
+
+/// How a body field's value is written on a command line: a scalar type,
+/// an open value set (a known enum or any string) as a string, anything
+/// else as JSON.
+fn field_kind(spec: &Document, schema: &Value) -> &'static str {
+    match schema["type"].as_str() {
+        Some("string") => return "String",
+        Some("integer") => return "Integer",
+        Some("number") => return "Number",
+        Some("boolean") => return "Boolean",
+        _ => {}
+    }
+    let variants = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
+    let all_strings = variants.is_some_and(|variants| {
+        variants
+            .iter()
+            .all(|v| spec.resolve(v).is_some_and(|v| v["type"] == "string"))
+    });
+    if all_strings {
+        "String"
+    } else {
+        "Json"
+    }
 }
 
 /// The name of the component a `$ref` schema points at.
@@ -319,6 +371,16 @@ pub(crate) fn render_facts(spec: &Document, facts: &Facts) -> Result<String, Str
             ),
             None => "None".to_string(),
         };
+        let fields: Vec<String> = f
+            .body_fields
+            .iter()
+            .map(|b| {
+                format!(
+                    "BodyField {{ name: {:?}, required: {}, description: {:?}, kind: FieldKind::{} }}",
+                    b.name, b.required, b.description, b.kind
+                )
+            })
+            .collect();
         let _ = writeln!(
             out,
             "/// `{id}`: `{method} {path}`.\n\
@@ -338,7 +400,8 @@ pub(crate) fn render_facts(spec: &Document, facts: &Facts) -> Result<String, Str
                  body_bounds: {body_bounds},\n    \
                  parameters: &[{parameters}],\n    \
                  body: {body},\n    \
-                 answer: {answer},\n\
+                 answer: {answer},\n    \
+                 body_fields: &[{fields}],\n\
              }};\n",
             id = f.id,
             method = f.method,
@@ -353,6 +416,7 @@ pub(crate) fn render_facts(spec: &Document, facts: &Facts) -> Result<String, Str
             query = bounds(&f.query_bounds),
             body_bounds = bounds(&f.body_bounds),
             parameters = parameters.join(", "),
+            fields = fields.join(", "),
         );
     }
     out.push_str("/// Every operation of the spec, by name.\n");

@@ -58,6 +58,7 @@ pub struct Operation {
     pub(crate) parameters: &'static [Parameter],
     pub(crate) body: Option<Body>,
     pub(crate) answer: Option<Answer>,
+    pub(crate) body_fields: &'static [BodyField],
 }
 
 impl fmt::Debug for Operation {
@@ -124,6 +125,18 @@ impl Operation {
     /// The component schema of its JSON request body, e.g. `DeployRequest`.
     pub fn body_type(&self) -> Option<&'static str> {
         self.body.as_ref().map(|b| b.type_name)
+    }
+
+    /// The top-level fields of its JSON request body, as the spec lists
+    /// them (empty without a body).
+    ///
+    /// ```
+    /// let add = dployr::operations().iter().find(|op| op.id() == "addProxyRoute").unwrap();
+    /// let names: Vec<&str> = add.body_fields().iter().map(|f| f.name()).collect();
+    /// assert_eq!(names, ["domain", "upstream"]);
+    /// ```
+    pub fn body_fields(&self) -> &'static [BodyField] {
+        self.body_fields
     }
 
     /// The component schema of its JSON success answer, e.g. `ServiceList`.
@@ -213,6 +226,53 @@ impl Parameter {
     }
 }
 
+/// How a [`BodyField`]'s value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// A string (an open value set, a known name or any other, included).
+    String,
+    /// A whole number.
+    Integer,
+    /// A number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// An object or a list, written as JSON.
+    Json,
+}
+
+/// One top-level field of an [`Operation`]'s JSON request body.
+#[derive(Debug)]
+pub struct BodyField {
+    pub(crate) name: &'static str,
+    pub(crate) required: bool,
+    pub(crate) description: &'static str,
+    pub(crate) kind: FieldKind,
+}
+
+impl BodyField {
+    /// Its name in the body, e.g. `domain`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether the body must have it.
+    pub fn is_required(&self) -> bool {
+        self.required
+    }
+
+    /// The spec's description (often empty).
+    pub fn description(&self) -> &'static str {
+        self.description
+    }
+
+    /// How its value is written.
+    pub fn kind(&self) -> FieldKind {
+        self.kind
+    }
+}
+
 /// The JSON request body of an operation.
 pub(crate) struct Body {
     pub(crate) type_name: &'static str,
@@ -285,6 +345,7 @@ pub(crate) static RAW: Operation = Operation {
     parameters: &[],
     body: None,
     answer: None,
+    body_fields: &[],
 };
 
 /// Checks that the request's path is the operation's template filled in.

@@ -88,7 +88,7 @@ pub use client::builder::ClientBuilder;
 pub use client::create_dployr_client;
 pub use deploy::{DeploymentProgress, DeploymentRun, Progress, DEFAULT_WAIT_TIMEOUT};
 pub use error::{Error, ErrorKind};
-pub use facts::{operations, Operation, Parameter, ParameterLocation};
+pub use facts::{operations, BodyField, FieldKind, Operation, Parameter, ParameterLocation};
 pub use generated::{types, ByteStream, Client, ResponseValue};
 #[allow(deprecated)]
 pub use logs::Resume;

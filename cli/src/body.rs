@@ -1,18 +1,66 @@
 //! A request body from the command line: a JSON file (`--body FILE`, `-`
-//! for stdin) and top-level fields on top of it (`--field name=text`,
-//! `--set name=json`), checked against the operation's body type before
-//! anything is sent.
+//! for stdin), then a flag per top-level field the spec gives the body
+//! (`--domain example.com`, `--port 3000`, `--env '{"A":"1"}'`), then any
+//! field by name (`--field name=text`, `--set name=json`), checked against
+//! the operation's body type before anything is sent.
 
 use std::io::Read;
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use dployr::{BodyField, FieldKind};
 use serde_json::{Map, Value};
 
 use crate::exit::Failure;
 
+/// The id of a body field's flag, apart from every parameter's.
+fn field_id(field: &BodyField) -> String {
+    format!("body.{}", field.name())
+}
+
+/// The flag of each body field whose name is free on `command` (a field
+/// named like a parameter or a global flag is set with `--field` instead).
+fn field_flags(command: &Command, fields: &'static [BodyField]) -> Vec<Arg> {
+    let taken = |long: &str| {
+        [
+            "body", "field", "set", "url", "token", "output", "verbose", "help", "version",
+        ]
+        .contains(&long)
+            || command
+                .get_arguments()
+                .any(|a| a.get_long() == Some(long) || a.get_id() == long)
+    };
+    fields
+        .iter()
+        .filter_map(|field| {
+            let long = field.name().replace('_', "-");
+            if taken(&long) {
+                return None;
+            }
+            let mut help = field.description().to_string();
+            if field.is_required() {
+                help.push_str(if help.is_empty() {
+                    "Required"
+                } else {
+                    " (required)"
+                });
+            }
+            let arg = Arg::new(field_id(field)).long(long).help(help);
+            Some(match field.kind() {
+                FieldKind::Integer => arg.value_name("INTEGER").value_parser(value_parser!(i64)),
+                FieldKind::Number => arg.value_name("NUMBER").value_parser(value_parser!(f64)),
+                FieldKind::Boolean => arg.value_name("BOOL").value_parser(value_parser!(bool)),
+                FieldKind::Json => arg.value_name("JSON"),
+                _ => arg.value_name("TEXT"),
+            })
+        })
+        .collect()
+}
+
 /// Adds the body flags to an operation's command.
-pub fn args(command: Command, body_type: &str) -> Command {
+pub fn args(command: Command, body_type: &str, fields: &'static [BodyField]) -> Command {
+    let flags = field_flags(&command, fields);
     command
+        .args(flags)
         .arg(
             Arg::new("body")
                 .long("body")
@@ -41,20 +89,23 @@ pub fn args(command: Command, body_type: &str) -> Command {
 /// operation takes none. `check` is the operation's own body check.
 pub fn from_flags(
     matches: &ArgMatches,
+    fields: &'static [BodyField],
     check: impl Fn(&[u8]) -> Result<(), dployr::Error>,
 ) -> Result<Value, Failure> {
     let mut body = match matches.get_one::<String>("body") {
         Some(path) => read_json(path)?,
         None => Value::Object(Map::new()),
     };
+    let flagged = flagged_fields(matches, fields)?;
     let strings = values(matches, "field");
     let jsons = values(matches, "set");
-    if !strings.is_empty() || !jsons.is_empty() {
+    if !flagged.is_empty() || !strings.is_empty() || !jsons.is_empty() {
         let Value::Object(fields) = &mut body else {
             return Err(Failure::Input(
                 "body: --field and --set need the body to be a JSON object".into(),
             ));
         };
+        fields.extend(flagged);
         for pair in strings {
             let (name, text) = split(pair, "--field")?;
             fields.insert(name.to_string(), Value::String(text.to_string()));
@@ -69,6 +120,37 @@ pub fn from_flags(
     let bytes = serde_json::to_vec(&body).map_err(|e| Failure::Input(format!("body: {e}")))?;
     check(&bytes)?;
     Ok(body)
+}
+
+/// The values of the body fields' own flags that were given.
+fn flagged_fields(
+    matches: &ArgMatches,
+    fields: &'static [BodyField],
+) -> Result<Vec<(String, Value)>, Failure> {
+    let mut given = Vec::new();
+    for field in fields {
+        let id = field_id(field);
+        // A field without a flag of its own (its name was taken) has no id.
+        if !matches.ids().any(|known| known.as_str() == id) {
+            continue;
+        }
+        let value = match field.kind() {
+            FieldKind::Integer => matches.get_one::<i64>(&id).map(|n| Value::from(*n)),
+            FieldKind::Number => matches.get_one::<f64>(&id).map(|n| Value::from(*n)),
+            FieldKind::Boolean => matches.get_one::<bool>(&id).map(|b| Value::Bool(*b)),
+            FieldKind::Json => match matches.get_one::<String>(&id) {
+                Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+                    Failure::Input(format!("{}: takes a JSON value ({e})", field.name()))
+                })?),
+                None => None,
+            },
+            _ => matches.get_one::<String>(&id).cloned().map(Value::String),
+        };
+        if let Some(value) = value {
+            given.push((field.name().to_string(), value));
+        }
+    }
+    Ok(given)
 }
 
 /// A JSON document from `path`, or from stdin for `-`.
@@ -111,11 +193,11 @@ mod tests {
         let matches = command
             .try_get_matches_from(std::iter::once("t").chain(args.iter().copied()))
             .unwrap();
-        from_flags(&matches, |_| Ok(()))
+        from_flags(&matches, &[], |_| Ok(()))
     }
 
     fn args_for_test() -> Command {
-        args(Command::new("t"), "Thing")
+        args(Command::new("t"), "Thing", &[])
     }
 
     #[test]

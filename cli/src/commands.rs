@@ -125,7 +125,7 @@ fn command(entry: &Entry) -> Command {
         command = command.arg(arg);
     }
     if let Some(body_type) = op.body_type() {
-        command = body::args(command, body_type);
+        command = body::args(command, body_type, op.body_fields());
     }
     command
 }
@@ -162,7 +162,7 @@ pub async fn run(
         }
     }
     if op.body_type().is_some() {
-        let body = body::from_flags(matches, |json| op.check_body(json))?;
+        let body = body::from_flags(matches, op.body_fields(), |json| op.check_body(json))?;
         call = call.json(&body);
     }
     if verbose {

@@ -22,7 +22,14 @@ fn usage_and_invalid_input_exit_2() {
         "{}",
         out_of_bounds.stderr
     );
-    let missing_field = instance.run(&["proxy", "add-route", "--field", "domain=a.example.com"]);
+    let not_a_port = instance.run(&["services", "patch", "svc", "--port", "many"]);
+    not_a_port.expect(2);
+    assert!(
+        not_a_port.stderr.contains("--port"),
+        "{}",
+        not_a_port.stderr
+    );
+    let missing_field = instance.run(&["proxy", "add-route", "--domain", "a.example.com"]);
     missing_field.expect(2);
     assert!(
         missing_field.stderr.contains("upstream"),

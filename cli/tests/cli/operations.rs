@@ -41,7 +41,7 @@ fn every_operation_has_a_command_whose_json_decodes_as_its_answer() {
         ("getService", s(&[&service])),
         (
             "updateService",
-            s(&[&service, "--field", "name=web", "--set", "port=3000"]),
+            s(&[&service, "--name", "web", "--port", "3000"]),
         ),
         ("patchService", s(&[&service, "--set", "port=8080"])),
         ("getProxyStatus", s(&[])),
@@ -49,10 +49,10 @@ fn every_operation_has_a_command_whose_json_decodes_as_its_answer() {
         (
             "addProxyRoute",
             s(&[
-                "--field",
-                "domain=web.example.com",
-                "--field",
-                "upstream=http://127.0.0.1:3000",
+                "--domain",
+                "web.example.com",
+                "--upstream",
+                "http://127.0.0.1:3000",
             ]),
         ),
         ("removeProxyRoute", s(&[])),
@@ -62,13 +62,9 @@ fn every_operation_has_a_command_whose_json_decodes_as_its_answer() {
         ("installSystem", s(&["--field", "version=v0.2.0"])),
         (
             "registerInstance",
-            s(&[
-                "--field",
-                "claim=signed-claim",
-                "--field",
-                "instance_id=i-1",
-            ]),
+            s(&["--claim", "signed-claim", "--instance-id", "i-1"]),
         ),
+        // `token` is taken by the global flag: the field goes by `--field`.
         ("requestDomain", s(&["--field", "token=installation-token"])),
         ("deleteService", s(&[&service])),
     ];
