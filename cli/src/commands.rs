@@ -16,6 +16,7 @@ use crate::cli::HAND_WRITTEN;
 use crate::exit::Failure;
 use crate::naming::{self, CommandName};
 use crate::output::{self, Format};
+use crate::pages;
 
 /// An operation and the command that calls it.
 pub struct Entry {
@@ -131,7 +132,8 @@ fn command(entry: &Entry) -> Command {
 }
 
 /// Calls the operation with what the command line gave and prints the
-/// answer.
+/// answer. A list prints as one array: every page of it when no page was
+/// asked for (`--limit`, `--offset`), else the items of that page.
 pub async fn run(
     client: &Client,
     op: &'static Operation,
@@ -139,15 +141,57 @@ pub async fn run(
     format: Format,
     verbose: bool,
 ) -> Result<(), Failure> {
+    let value = match pages::walk(op, matches) {
+        Some(limit) => {
+            let mut items = Vec::new();
+            loop {
+                let page = (limit, items.len() as i64);
+                let answer = call(client, op, matches, Some(page), verbose).await?;
+                let Some((list, total)) = pages::split(answer) else {
+                    break;
+                };
+                let fetched = list.len() as i64;
+                items.extend(list);
+                let seen = items.len() as i64;
+                // A short page is the last, whatever `total` says.
+                if fetched < limit || total.is_some_and(|t| seen >= t) {
+                    break;
+                }
+            }
+            Value::Array(items)
+        }
+        None => {
+            let answer = call(client, op, matches, None, verbose).await?;
+            match pages::split(answer.clone()) {
+                Some((list, _)) => Value::Array(list),
+                None if answer.is_null() => return Ok(()),
+                None => answer,
+            }
+        }
+    };
+    output::print(&value, format);
+    Ok(())
+}
+
+/// One call of `op`, `page` = (limit, offset) in place of the command
+/// line's; its answer decoded as the operation's type (`Null` for none).
+async fn call(
+    client: &Client,
+    op: &'static Operation,
+    matches: &ArgMatches,
+    page: Option<(i64, i64)>,
+    verbose: bool,
+) -> Result<Value, Failure> {
     let mut call = client.call(op);
     let mut path = op.path().to_string();
     let mut query = Vec::new();
     for parameter in op.parameters().iter().filter(|p| !p.is_credential()) {
         let name = parameter.name();
-        let value = if parameter.is_integer() {
-            matches.get_one::<i64>(name).map(i64::to_string)
-        } else {
-            matches.get_one::<String>(name).cloned()
+        let value = match (page, name) {
+            (Some((limit, _)), pages::LIMIT) => Some(limit.to_string()),
+            (Some((_, offset)), pages::OFFSET) => Some(offset.to_string()),
+            _ if parameter.is_integer() => matches.get_one::<i64>(name).map(i64::to_string),
+            _ => matches.get_one::<String>(name).cloned(),
         };
         let Some(value) = value else { continue };
         match parameter.location() {
@@ -182,16 +226,14 @@ pub async fn run(
             started.elapsed().as_millis()
         );
     }
-    let value = if op.answer_type().is_some() {
-        op.decode_answer(&answer.body)?
+    if op.answer_type().is_some() {
+        Ok(op.decode_answer(&answer.body)?)
     } else if answer.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
+        Ok(Value::Null)
     } else {
-        serde_json::from_slice(&answer.body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer.body).into_owned()))
-    };
-    output::print(&value, format);
-    Ok(())
+        Ok(serde_json::from_slice(&answer.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer.body).into_owned())))
+    }
 }
 
 /// `serviceId` as `SERVICE_ID`, the way usage lines show values.

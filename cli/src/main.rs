@@ -14,6 +14,7 @@ mod exit;
 mod logs;
 mod naming;
 mod output;
+mod pages;
 
 use std::process::ExitCode;
 

@@ -62,7 +62,8 @@ impl Instance {
         let ran = self.run(&["deploy", "--file", path(&file), "--wait"]);
         assert_eq!(ran.code, Some(0), "{}", ran.stderr);
         let list = self.run(&["services", "list", "--output", "json"]);
-        let services = list.json()["services"].as_array().cloned().unwrap();
+        // A list prints as one array of its items.
+        let services = list.json().as_array().cloned().unwrap();
         let found = services.iter().find(|s| s["name"] == name).unwrap();
         found["id"].as_str().unwrap().to_string()
     }
