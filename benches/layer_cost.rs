@@ -12,7 +12,7 @@
 //! call and its calls per second beside it.
 //!
 //! Run with `cargo bench --bench layer_cost`. Options (after `--`):
-//! `--rounds N` (default 11); `--quick` (or `LAYER_COST_QUICK=1`, and
+//! `--rounds N` (default 15); `--quick` (or `LAYER_COST_QUICK=1`, and
 //! whenever the binary is run without cargo bench's `--bench`, as by
 //! `cargo test --benches`): 3 short rounds, to check that it runs;
 //! `--experiments`: more peers, to see where the deadline's cost comes from.
@@ -37,7 +37,7 @@ use peers::{Answer, Call, Peer};
 const DEADLINE: Duration = dployr::DEFAULT_TIMEOUT;
 /// Calls in flight in the concurrent rows.
 const IN_FLIGHT: usize = 32;
-const ROUNDS: usize = 11;
+const ROUNDS: usize = 15;
 /// How long one peer's round should last.
 const ROUND_TIME: Duration = Duration::from_millis(400);
 
