@@ -291,7 +291,11 @@ impl TokenManager {
                 current => return Ok(current.clone()),
             }
         };
-        self.refresh_replacing(Some(&stale.token)).await.map(Some)
+        // Boxed: a refresh is rare, and its future would otherwise be part of
+        // every call's.
+        Box::pin(self.refresh_replacing(Some(&stale.token)))
+            .await
+            .map(Some)
     }
 
     /// Refreshes because `stale` was refused, unless another request already

@@ -25,6 +25,9 @@ mod plan;
 
 use std::future::Future;
 
+use futures_util::future::{self, Either};
+use futures_util::FutureExt as _;
+
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Request, Response};
 use tracing::field::Empty;
@@ -40,9 +43,16 @@ const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// Steps 2 to 4: checks `request` against the plan's operation, then
 /// attempts it until it succeeds or the policy gives up. A success answer is
 /// returned unread.
-pub(crate) async fn send(plan: &Plan<'_>, mut request: Request) -> Result<Response, Error> {
-    check(plan, &mut request)?;
-    attempt::run(plan, request).await
+// Not an `async fn`: the request goes straight into the attempts' future,
+// rather than being kept beside it in a second one.
+pub(crate) fn send<'a>(
+    plan: &'a Plan<'a>,
+    mut request: Request,
+) -> impl Future<Output = Result<Response, Error>> + Send + 'a {
+    match check(plan, &mut request) {
+        Ok(()) => Either::Left(attempt::run(plan, request)),
+        Err(refused) => Either::Right(future::ready(Err(refused))),
+    }
 }
 
 /// Step 2: refuses a request its operation does not allow, and sets what
@@ -87,17 +97,20 @@ pub(crate) fn span(plan: &Plan<'_>, request: &Request) -> Span {
 
 /// Runs `call` (the steps above and the decoding of its answer) as one call
 /// of `plan`: in its `span`, its error naming the call.
-pub(crate) async fn traced<T>(
-    plan: &Plan<'_>,
+// Not an `async fn`: `call` goes straight into the span's wrapper, rather
+// than being kept beside it; a call's future is moved whole more than once.
+pub(crate) fn traced<'a, T>(
+    plan: &'a Plan<'a>,
     span: Span,
-    call: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    let result = call.instrument(span.clone()).await;
-    result.map_err(|error| {
-        span.record("error.type", error.kind().name());
-        if let Some(status) = error.status() {
-            span.record("http.response.status_code", status.as_u16());
-        }
-        error.in_call(plan.operation.id, plan.method.as_str(), &plan.path)
+    call: impl Future<Output = Result<T, Error>> + 'a,
+) -> impl Future<Output = Result<T, Error>> + 'a {
+    call.instrument(span.clone()).map(move |result| {
+        result.map_err(|error| {
+            span.record("error.type", error.kind().name());
+            if let Some(status) = error.status() {
+                span.record("http.response.status_code", status.as_u16());
+            }
+            error.in_call(plan.operation.id, plan.method.as_str(), &plan.path)
+        })
     })
 }
