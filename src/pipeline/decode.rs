@@ -60,10 +60,19 @@ fn json_kind(body: &[u8]) -> Option<&'static str> {
 
 /// A whole body, read bounded, with the answer's status and headers.
 pub(crate) async fn bytes(
-    answer: Response,
+    mut answer: Response,
     max: usize,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
-    let (parts, body) = http::Response::from(answer).into_parts();
+    let status = answer.status();
+    let headers = std::mem::take(answer.headers_mut());
+    // A body whose length is declared (`Content-Length`) ends there: hyper
+    // never delivers more. Within the limit it needs no bound of its own,
+    // and reqwest reads it in one piece.
+    if answer.content_length().is_some_and(|n| n <= max as u64) {
+        let body = answer.bytes().await.map_err(Error::from_reqwest)?;
+        return Ok((status, headers, body));
+    }
+    let body = http::Response::from(answer).into_body();
     let collected = Limited::new(body, max).collect().await.map_err(|e| {
         if e.is::<LengthLimitError>() {
             return too_large(max).with_source(e);
@@ -74,7 +83,7 @@ pub(crate) async fn bytes(
                 .with_source(e),
         }
     })?;
-    Ok((parts.status, parts.headers, collected.to_bytes()))
+    Ok((status, headers, collected.to_bytes()))
 }
 
 /// The error an error answer stands for, read from its (bounded) body.
