@@ -260,6 +260,79 @@ impl LocalInstance {
         self.shared.keys.issue(role, ttl)
     }
 
+    /// Resolves once no deployment is still building: every deployment
+    /// accepted so far has reached `completed` or `failed`, and every service
+    /// it starts is `running`. Nothing changes the instance's data after that
+    /// but requests, so two reads in a row see the same thing.
+    ///
+    /// A deployment's lifecycle moves its status and its service on its own,
+    /// one step per [phase delay](LocalInstanceBuilder::phase_delay); a test
+    /// that reads the same data twice, or asserts on a service right after
+    /// deploying it, waits here first rather than sleeping. It returns at
+    /// once when nothing is in flight, and also when the instance stops.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use dployr::testing::LocalInstance;
+    ///
+    /// let instance = LocalInstance::start().await?;
+    /// let client = dployr::Client::builder(instance.url())
+    ///     .access_token(instance.developer_token())
+    ///     .build()?;
+    /// let request: dployr::types::DeployRequest =
+    ///     serde_json::from_str(include_str!("../../examples/deployment.json"))?;
+    /// client.create_deployment().body(request).send().await?;
+    /// instance.settled().await;
+    /// let services = client.list_services().send().await?;
+    /// assert_eq!(services.services[0].status.as_deref(), Some("running"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn settled(&self) {
+        tokio::select! {
+            () = self.shared.settled() => {}
+            () = self.shared.stopped() => {}
+        }
+    }
+
+    /// Holds every deployment at the step it is at, new ones at `pending`,
+    /// until [`release_deployments`](Self::release_deployments): for a test
+    /// that asserts on a state the lifecycle would otherwise move past on
+    /// its own time (a deployment still `pending`, its service still
+    /// `stopped`). [`settled`](Self::settled) waits for the release too.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use dployr::testing::LocalInstance;
+    ///
+    /// let instance = LocalInstance::start().await?;
+    /// let client = dployr::Client::builder(instance.url())
+    ///     .access_token(instance.developer_token())
+    ///     .build()?;
+    /// let request: dployr::types::DeployRequest =
+    ///     serde_json::from_str(include_str!("../../examples/deployment.json"))?;
+    /// instance.hold_deployments();
+    /// client.create_deployment().body(request).send().await?;
+    /// let services = client.list_services().send().await?;
+    /// assert_eq!(services.services[0].status.as_deref(), Some("stopped"));
+    /// instance.release_deployments();
+    /// instance.settled().await;
+    /// let services = client.list_services().send().await?;
+    /// assert_eq!(services.services[0].status.as_deref(), Some("running"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn hold_deployments(&self) {
+        self.shared.held.send_replace(true);
+    }
+
+    /// Lets held deployments go on, each from the step it was held at.
+    pub fn release_deployments(&self) {
+        self.shared.held.send_replace(false);
+    }
+
     /// Makes every deployment named `name` created from now on fail: its
     /// log ends with `event: error` and its status becomes `failed`.
     pub fn fail_deployments_named(&self, name: impl Into<String>) {

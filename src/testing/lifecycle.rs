@@ -141,10 +141,14 @@ fn apply(service: &mut Service, config: &Blueprint) {
 
 /// Plays `log` for deployment `id`, one entry per phase delay, until its
 /// end or until the instance stops.
+/// Counted in flight from before it is spawned, so the deployment is never
+/// answered while its lifecycle is not yet counted.
 pub(crate) fn spawn(shared: Arc<Shared>, id: String, log: Vec<LogEntry>) {
+    let in_flight = shared.lifecycle_started();
     tokio::spawn(async move {
+        let _in_flight = in_flight;
         for entry in log {
-            if !shared.pause(shared.config.phase_delay).await {
+            if !shared.next_step(shared.config.phase_delay).await {
                 return;
             }
             append(&shared, &id, entry);

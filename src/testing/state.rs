@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
@@ -42,6 +42,12 @@ pub(crate) struct Shared {
     pub(crate) log_changed: watch::Sender<u64>,
     /// Set once, when the instance stops.
     pub(crate) shutdown: watch::Sender<bool>,
+    /// How many deployments are still playing their lifecycle, so a test can
+    /// wait until none is (`LocalInstance::settled`).
+    pub(crate) lifecycles: watch::Sender<usize>,
+    /// While true, no deployment takes its next step
+    /// (`LocalInstance::hold_deployments`).
+    pub(crate) held: watch::Sender<bool>,
 }
 
 /// Locks, carrying on after a panic elsewhere: every change to the data is
@@ -63,6 +69,8 @@ impl Shared {
             requests_seen: AtomicU64::new(0),
             log_changed: watch::Sender::new(0),
             shutdown: watch::Sender::new(false),
+            lifecycles: watch::Sender::new(0),
+            held: watch::Sender::new(false),
         }
     }
 
@@ -82,11 +90,48 @@ impl Shared {
         }
     }
 
+    /// Counts one lifecycle in flight until the returned guard is dropped.
+    pub(crate) fn lifecycle_started(self: &Arc<Self>) -> LifecycleGuard {
+        self.lifecycles.send_modify(|n| *n += 1);
+        LifecycleGuard(self.clone())
+    }
+
+    /// Waits `duration`, then for as long as deployments are held; false when
+    /// the instance stopped meanwhile.
+    pub(crate) async fn next_step(&self, duration: Duration) -> bool {
+        if !self.pause(duration).await {
+            return false;
+        }
+        let mut held = self.held.subscribe();
+        tokio::select! {
+            // The sender lives as long as `self`, so this cannot fail.
+            _ = held.wait_for(|held| !*held) => !*self.shutdown.borrow(),
+            () = self.stopped() => false,
+        }
+    }
+
+    /// Resolves once no lifecycle is in flight.
+    pub(crate) async fn settled(&self) {
+        let mut count = self.lifecycles.subscribe();
+        // The sender lives as long as `self`, so this cannot fail.
+        let _ = count.wait_for(|n| *n == 0).await;
+    }
+
     /// Resolves once the instance stops.
     pub(crate) async fn stopped(&self) {
         let mut stopped = self.shutdown.subscribe();
         // An error means the sender is gone, which also means stopped.
         let _ = stopped.wait_for(|down| *down).await;
+    }
+}
+
+/// One deployment's lifecycle in flight; dropping it (at the end, on stop,
+/// or if its task panics) counts it out.
+pub(crate) struct LifecycleGuard(Arc<Shared>);
+
+impl Drop for LifecycleGuard {
+    fn drop(&mut self) {
+        self.0.lifecycles.send_modify(|n| *n -= 1);
     }
 }
 

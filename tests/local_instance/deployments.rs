@@ -8,6 +8,8 @@ async fn a_deployment_completes_and_its_service_can_be_patched_replaced_and_dele
     let (developer, tokens) = dployr::create_dployr_client(&instance.url()).unwrap();
     tokens.set_access_token(instance.developer_token());
 
+    // Held at `pending` until the list below has seen it so.
+    instance.hold_deployments();
     let created = developer
         .create_deployment()
         .body(request("web"))
@@ -21,6 +23,7 @@ async fn a_deployment_completes_and_its_service_can_be_patched_replaced_and_dele
     assert_eq!(listed.total, 1);
     assert_eq!(listed.deployments[0].id, created.id);
     assert_eq!(listed.deployments[0].status, KnownDeploymentStatus::Pending);
+    instance.release_deployments();
 
     let events: Vec<LogEvent> = developer
         .stream_logs(&created.id)

@@ -52,6 +52,8 @@ async fn proxy_routes_are_added_removed_and_counted() {
 async fn system_operations_describe_this_host() {
     let instance = instance(Duration::from_millis(10)).await;
     let admin = client(&instance, Role::Admin);
+    // Held until the status below has seen its service stopped.
+    instance.hold_deployments();
     admin
         .create_deployment()
         .body(request("web"))
@@ -73,6 +75,7 @@ async fn system_operations_describe_this_host() {
         (1, 1),
         "a new service is stopped until its deployment completes"
     );
+    instance.release_deployments();
     let mut logs = admin
         .stream_logs(&admin.list_deployments().send().await.unwrap().deployments[0].id)
         .await

@@ -14,7 +14,7 @@ use serde_json::Value;
 pub struct Instance {
     // Declared first, so it is dropped (and stopped) before its runtime.
     pub local: LocalInstance,
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Instance {
@@ -33,10 +33,13 @@ impl Instance {
         let local = runtime
             .block_on(LocalInstance::builder().phase_delay(phase).start())
             .unwrap();
-        Instance {
-            local,
-            _runtime: runtime,
-        }
+        Instance { local, runtime }
+    }
+
+    /// Blocks until no deployment of the instance is still building, so
+    /// what the next commands read does not move under them.
+    pub fn settle(&self) {
+        self.runtime.block_on(self.local.settled());
     }
 
     /// `dployr ARGS` with the owner's token in `DPLOYR_TOKEN`.
