@@ -2,8 +2,8 @@
 //! as it is written, and exit with a code the pipeline can act on.
 //!
 //! ```text
-//! cargo run --example deploy -- examples/deployment.json
-//! DPLOYR_URL=https://instance.example.com DPLOYR_TOKEN=... cargo run --example deploy -- deployment.json
+//! cargo run -p dployr-examples --example deploy -- examples/deployment.json
+//! DPLOYR_URL=https://instance.example.com DPLOYR_TOKEN=... cargo run -p dployr-examples --example deploy -- deployment.json
 //! ```
 //!
 //! The file holds a `DeployRequest` as JSON, the shape of the API reference's
@@ -38,7 +38,7 @@ const BAD_INPUT: u8 = 2;
 #[tokio::main]
 async fn main() -> ExitCode {
     let Some(path) = std::env::args_os().nth(1) else {
-        eprintln!("usage: cargo run --example deploy -- <deployment.json>");
+        eprintln!("usage: cargo run -p dployr-examples --example deploy -- <deployment.json>");
         return ExitCode::from(BAD_INPUT);
     };
     let request = match read_request(Path::new(&path)) {

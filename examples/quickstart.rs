@@ -7,8 +7,8 @@
 //! in this process, so it runs anywhere:
 //!
 //! ```text
-//! cargo run --example quickstart
-//! DPLOYR_URL=https://instance.example.com DPLOYR_TOKEN=... cargo run --example quickstart
+//! cargo run -p dployr-examples --example quickstart
+//! DPLOYR_URL=https://instance.example.com DPLOYR_TOKEN=... cargo run -p dployr-examples --example quickstart
 //! ```
 
 use futures::StreamExt;
