@@ -137,8 +137,12 @@ fn generation_settings(document: &document::Document) -> Result<GenerationSettin
         // The shared state every clone of a client carries: tokens, retry
         // policy and budget, timeouts. No hooks: `codegen/sends.rs` hands
         // each built request to the pipeline instead.
-        .with_inner_type(tokens("crate::settings::ClientState")?)
-        .with_derive("schemars::JsonSchema");
+        .with_inner_type(tokens("crate::settings::ClientState")?);
+    // Cargo sets this for a build with feature `schema`; a build script's own
+    // run is the one place that can tell.
+    if std::env::var_os("CARGO_FEATURE_SCHEMA").is_some() {
+        settings.with_derive("schemars::JsonSchema");
+    }
     // typify turns an integer with `minimum: 1` into `NonZeroU64`, which makes
     // `.limit(50)` fail to compile (an untyped literal is an i32). Bounded
     // integers stay plain `i64`; the hand-written layer checks their bounds

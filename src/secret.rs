@@ -4,7 +4,6 @@
 //! (`{:?}`, `tracing::debug!(?request)`) never shows the value, while the
 //! value goes over the wire unchanged.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -126,13 +125,14 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+#[cfg(feature = "schema")]
 impl schemars::JsonSchema for Secret {
     fn schema_name() -> String {
         "Secret".to_string()
     }
 
-    fn schema_id() -> Cow<'static, str> {
-        Cow::Borrowed(concat!(module_path!(), "::Secret"))
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(concat!(module_path!(), "::Secret"))
     }
 
     // Written in place, as the spec writes a secret property.
@@ -248,13 +248,14 @@ impl<'de> Deserialize<'de> for NonEmptySecret {
     }
 }
 
+#[cfg(feature = "schema")]
 impl schemars::JsonSchema for NonEmptySecret {
     fn schema_name() -> String {
         "NonEmptySecret".to_string()
     }
 
-    fn schema_id() -> Cow<'static, str> {
-        Cow::Borrowed(concat!(module_path!(), "::NonEmptySecret"))
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(concat!(module_path!(), "::NonEmptySecret"))
     }
 
     fn is_referenceable() -> bool {
@@ -266,6 +267,7 @@ impl schemars::JsonSchema for NonEmptySecret {
     }
 }
 
+#[cfg(feature = "schema")]
 fn secret_schema(min_length: Option<u32>) -> schemars::schema::Schema {
     use schemars::schema::{InstanceType, SchemaObject, StringValidation};
     let mut schema = SchemaObject {
@@ -316,6 +318,7 @@ mod tests {
         assert_eq!(Secret::from(""), Secret::default());
     }
 
+    #[cfg(feature = "schema")]
     #[test]
     fn the_schema_says_string_and_secret() {
         let schema = serde_json::to_value(schemars::schema_for!(NonEmptySecret)).unwrap();
