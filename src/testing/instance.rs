@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::auth::Role;
 use super::journal::RecordedResponse;
 use super::router;
 use super::state::{lock, Config, Shared};
+use crate::role::Role;
 
 /// How long a token of [`LocalInstance::viewer_token`] and its siblings is
 /// valid.
