@@ -266,8 +266,11 @@ fn check_role(spec: &Document, op: &document::Operation, problems: &mut Vec<Stri
             match role {
                 Some(role) => role,
                 None => {
+                    let written = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), String::from);
                     problems.push(format!(
-                        "`{ROLE_EXTENSION}: {value}` is not a role; write one of {names}"
+                        "`{ROLE_EXTENSION}: {written}` is not a role; write one of {names}"
                     ));
                     return;
                 }
