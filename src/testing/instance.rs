@@ -319,7 +319,7 @@ impl LocalInstance {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let instance = dployr::testing::LocalInstance::start().await?;
     /// let client = dployr::Client::builder(instance.url())
-    ///     .access_token(instance.viewer_token())
+    ///     .access_token(instance.developer_token())
     ///     .build()?;
     /// instance.refuse_log_streams(404);
     /// let refused = client.stream_logs("any").await.unwrap_err();
