@@ -6,10 +6,12 @@
 //!   types deriving `schemars::JsonSchema`, formatted with prettyplease. One
 //!   pass over its syntax tree (`codegen/sends.rs`) keeps what each builder
 //!   does to build its request and hands the request to `crate::pipeline`,
-//!   so every operation returns `dployr::Error`;
+//!   so every operation returns `dployr::Error`, and says on each method the
+//!   role its operation needs;
 //! - `spec_facts.rs`: one `static` per operation with what the hand-written
-//!   layer needs to know of it (method, path, whether it is public, its
-//!   timeout, its parameters and their bounds, its body and answer types),
+//!   layer needs to know of it (method, path, whether it is public, the
+//!   least role it needs, its timeout, its parameters and their bounds, its
+//!   body and answer types),
 //!   keyed by the name progenitor gives it, so no hand-kept list can drift
 //!   from the spec (`codegen/facts.rs`); and `spec_secrets.rs`, what the spec
 //!   marks secret;
@@ -35,6 +37,12 @@ mod facts;
 mod inventory;
 #[path = "codegen/mocks.rs"]
 mod mocks;
+// The one definition of the roles and their order, shared with the library.
+#[allow(dead_code)]
+#[path = "src/role.rs"]
+mod role;
+#[path = "codegen/role_docs.rs"]
+mod role_docs;
 #[path = "codegen/secrets.rs"]
 mod secrets;
 #[path = "codegen/sends.rs"]
@@ -193,6 +201,7 @@ fn client_code(
     let mut file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     sends::wrap(&mut file, facts)?;
+    role_docs::document_roles(&mut file, facts)?;
     let code = prettyplease::unparse(&file);
     // A conversion that matched nothing would leave a secret as a plain,
     // printable `String`; that must fail here rather than go unnoticed.

@@ -13,9 +13,14 @@ use heck::{ToLowerCamelCase, ToUpperCamelCase};
 use serde_json::{Map, Value};
 
 use crate::document::{self, Document};
+use crate::role::Role;
 
 /// The vendor extension that marks a string as secret.
 pub(crate) const SECRET_EXTENSION: &str = "x-dployr-secret";
+
+/// The vendor extension that names the least role a token needs to call an
+/// operation.
+pub(crate) const ROLE_EXTENSION: &str = "x-dployr-role";
 
 /// The component every error status answers with.
 const ERROR_BODY: &str = "ErrorResponse";
@@ -32,6 +37,7 @@ pub(crate) fn check_conventions(spec: &Document) -> Vec<String> {
         check_success_response(spec, &op, &mut found);
         check_error_responses(spec, &op, &mut found);
         check_security(spec, &op, &mut found);
+        check_role(spec, &op, &mut found);
         problems.extend(found.into_iter().map(|p| format!("{}: {p}", op.id)));
     }
     check_error_body(spec, &mut problems);
@@ -230,6 +236,64 @@ fn check_security(spec: &Document, op: &document::Operation, problems: &mut Vec<
             ));
         }
     }
+}
+
+/// An operation that needs a token names the least role it needs, one of
+/// [`Role`]'s, and its description does not say another: `LocalInstance`
+/// enforces it, the docs and the command line show it.
+fn check_role(spec: &Document, op: &document::Operation, problems: &mut Vec<String>) {
+    let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let names = names.join(", ");
+    let public = op.is_public(spec);
+    let role = match (op.value.get(ROLE_EXTENSION), public) {
+        (None, true) => return,
+        (Some(_), true) => {
+            problems.push(format!(
+                "is public (`security: []`), so it takes no `{ROLE_EXTENSION}`; remove it"
+            ));
+            return;
+        }
+        (None, false) => {
+            problems.push(format!(
+                "needs a token but names no role: add `{ROLE_EXTENSION}: <role>`, the least role a token needs to call it (one of {names}), and say it in its description, e.g. \"(Developer+ required)\""
+            ));
+            return;
+        }
+        (Some(value), false) => {
+            let role = value
+                .as_str()
+                .and_then(|name| Role::ALL.into_iter().find(|r| r.as_str() == name));
+            match role {
+                Some(role) => role,
+                None => {
+                    let written = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), String::from);
+                    problems.push(format!(
+                        "`{ROLE_EXTENSION}: {written}` is not a role; write one of {names}"
+                    ));
+                    return;
+                }
+            }
+        }
+    };
+    let description = op.value["description"].as_str().unwrap_or_default();
+    let words = required_words(role);
+    let stated: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| description.contains(&required_words(*r)))
+        .collect();
+    if !stated.is_empty() && stated != [role] {
+        problems.push(format!(
+            "its description says {stated:?} but `{ROLE_EXTENSION}` is {role}; make them agree (`{words}`)"
+        ));
+    }
+}
+
+/// How the reference's descriptions state a role: `(Developer+ required)`.
+fn required_words(role: Role) -> String {
+    let name = role.as_str();
+    format!("({}{}+ required)", name[..1].to_uppercase(), &name[1..])
 }
 
 fn check_error_body(spec: &Document, problems: &mut Vec<String>) {

@@ -78,6 +78,22 @@ impl Document {
 }
 
 impl<'a> Operation<'a> {
+    /// Whether it is called without a token: `security: []`, or a
+    /// requirement list holding the empty requirement `{}`, on the
+    /// operation or, when it has none, on the whole spec.
+    pub(crate) fn is_public(&self, spec: &Document) -> bool {
+        let security = self.value.get("security").unwrap_or(&spec.root["security"]);
+        match security.as_array() {
+            None => true,
+            Some(reqs) => {
+                reqs.is_empty()
+                    || reqs
+                        .iter()
+                        .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            }
+        }
+    }
+
     /// The path item's parameters, then the operation's, each resolved;
     /// `None` for a reference that does not resolve.
     pub(crate) fn parameters(&self, spec: &'a Document) -> Vec<Option<&'a Value>> {

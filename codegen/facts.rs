@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use serde_json::Value;
 
-use crate::conventions::SECRET_EXTENSION;
+use crate::conventions::{ROLE_EXTENSION, SECRET_EXTENSION};
 use crate::document::{self, Document};
+use crate::role::Role;
 
 /// The vendor extension that gives an operation its own default timeout.
 const TIMEOUT_EXTENSION: &str = "x-dployr-timeout-secs";
@@ -62,6 +63,8 @@ pub(crate) struct OperationFacts {
     summary: String,
     description: String,
     public: bool,
+    /// The least role a token needs (`x-dployr-role`); `None` when public.
+    pub(crate) role: Option<Role>,
     timeout_secs: Option<u64>,
     /// The success answer is `text/event-stream`: no body limit, no total
     /// timeout, only a deadline for the headers.
@@ -74,13 +77,14 @@ pub(crate) struct OperationFacts {
     parameters: Vec<ParameterFacts>,
     /// The component schema of the JSON request body.
     body_type: Option<String>,
+    /// `requestBody.required`: without it, no body at all is a request too.
+    body_required: bool,
     /// The component schema of the JSON success body.
     answer_type: Option<String>,
     body_fields: Vec<BodyFieldFacts>,
 }
 
 pub(crate) fn spec_facts(spec: &Document) -> Result<Facts, String> {
-    let global_security = &spec.root["security"];
     let mut facts = Facts::new();
     for op in spec.operations() {
         if op.id.is_empty() {
@@ -91,18 +95,12 @@ pub(crate) fn spec_facts(spec: &Document) -> Result<Facts, String> {
             ));
         }
         let id = op.id.clone();
-        // `security: []`, or a requirement list holding the empty
-        // requirement `{}`, means the operation can be called without a token.
-        let security = op.value.get("security").unwrap_or(global_security);
-        let public = match security.as_array() {
-            None => true,
-            Some(reqs) => {
-                reqs.is_empty()
-                    || reqs
-                        .iter()
-                        .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
-            }
-        };
+        let public = op.is_public(spec);
+        // `conventions::check_role` has refused a missing or unknown role.
+        let role = op.value[ROLE_EXTENSION]
+            .as_str()
+            .and_then(Role::from_name)
+            .filter(|_| !public);
         let timeout_secs = match op.value.get(TIMEOUT_EXTENSION) {
             None => None,
             Some(value) => Some(value.as_u64().ok_or_else(|| {
@@ -211,6 +209,7 @@ pub(crate) fn spec_facts(spec: &Document) -> Result<Facts, String> {
                 summary: text(&op.value["summary"]),
                 description: text(&op.value["description"]),
                 public,
+                role,
                 timeout_secs,
                 streaming,
                 credential_query,
@@ -218,6 +217,7 @@ pub(crate) fn spec_facts(spec: &Document) -> Result<Facts, String> {
                 body_bounds,
                 parameters,
                 body_type,
+                body_required: op.value["requestBody"]["required"] == true,
                 answer_type,
                 body_fields,
             },
@@ -395,6 +395,7 @@ pub(crate) fn render_facts(spec: &Document, facts: &Facts) -> Result<String, Str
                  summary: {summary:?},\n    \
                  description: {description:?},\n    \
                  public: {public},\n    \
+                 role: {role},\n    \
                  timeout: {timeout},\n    \
                  streaming: {streaming},\n    \
                  credential_query: {credential:?},\n    \
@@ -402,6 +403,7 @@ pub(crate) fn render_facts(spec: &Document, facts: &Facts) -> Result<String, Str
                  body_bounds: {body_bounds},\n    \
                  parameters: &[{parameters}],\n    \
                  body: {body},\n    \
+                 body_required: {body_required},\n    \
                  answer: {answer},\n    \
                  body_fields: &[{fields}],\n\
              }};\n",
@@ -413,6 +415,11 @@ pub(crate) fn render_facts(spec: &Document, facts: &Facts) -> Result<String, Str
             description = f.description,
             konst = name.to_shouty_snake_case(),
             public = f.public,
+            role = match f.role {
+                Some(role) => format!("Some(Role::{role:?})"),
+                None => "None".to_string(),
+            },
+            body_required = f.body_required,
             streaming = f.streaming,
             credential = f.credential_query,
             query = bounds(&f.query_bounds),

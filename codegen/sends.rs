@@ -14,6 +14,7 @@ use syn::visit::Visit;
 use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Stmt, Type};
 
 use crate::facts::Facts;
+use crate::role_docs;
 
 /// How the pipeline reads a success answer, from the type `send` returns.
 enum Answer {
@@ -59,7 +60,8 @@ pub(crate) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
             .clone();
         let build = build_request(generated)
             .ok_or_else(|| format!("{name}: `send` builds no request before its hooks"))?;
-        let docs = generated.attrs.clone();
+        let mut docs = generated.attrs.clone();
+        role_docs::append_paragraph(&mut docs, role_docs::paragraph(facts[&name].role));
         let sender = match answer_of(&success) {
             Answer::Json => quote::quote!(send_json::<#success>),
             Answer::Empty => quote::quote!(send_empty),

@@ -12,6 +12,7 @@ use base64::Engine as _;
 use reqwest::header::HeaderValue;
 
 use crate::error::{BoxError, Error, ErrorKind};
+use crate::role::Role;
 use crate::secret::Redacted;
 
 /// A new pair of tokens, as a refresher returns it.
@@ -256,6 +257,15 @@ impl TokenManager {
         state.refresh = None;
     }
 
+    /// The `role` claim of the current access token, when it is a JWT
+    /// carrying one of the known roles: what a 403 reports the token has.
+    pub(crate) fn access_role(&self) -> Option<Role> {
+        self.read()
+            .access
+            .as_ref()
+            .and_then(|access| jwt_role(&access.token))
+    }
+
     /// True when a refresher is configured.
     pub fn can_refresh(&self) -> bool {
         self.read().refresher.is_some()
@@ -347,6 +357,26 @@ impl TokenManager {
 /// assert_eq!(dployr::auth::jwt_expiry("opaque-token"), None);
 /// ```
 pub fn jwt_expiry(token: &str) -> Option<f64> {
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        exp: Option<f64>,
+    }
+    let exp = jwt_claims::<Claims>(token)?.exp?;
+    exp.is_finite().then_some(exp)
+}
+
+/// The `role` claim of a JWT, read without verifying the signature; `None`
+/// for anything that is not a JWT carrying one of the known roles.
+pub(crate) fn jwt_role(token: &str) -> Option<Role> {
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        role: Option<String>,
+    }
+    Role::from_name(&jwt_claims::<Claims>(token)?.role?)
+}
+
+/// The payload of a JWT (`header.payload.signature`), decoded as `T`.
+fn jwt_claims<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
     let mut parts = token.split('.');
     let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
@@ -356,12 +386,7 @@ pub fn jwt_expiry(token: &str) -> Option<f64> {
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
-    #[derive(serde::Deserialize)]
-    struct Claims {
-        exp: Option<f64>,
-    }
-    let exp = serde_json::from_slice::<Claims>(&json).ok()?.exp?;
-    exp.is_finite().then_some(exp)
+    serde_json::from_slice::<T>(&json).ok()
 }
 
 #[cfg(test)]
@@ -382,6 +407,23 @@ mod tests {
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_secs_f64()
+    }
+
+    #[test]
+    fn role_is_read_from_the_payload() {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let with_role = |role: &str| format!("{}.{}.sig", b64("{}"), b64(role));
+        assert_eq!(
+            jwt_role(&with_role(r#"{"role":"admin"}"#)),
+            Some(Role::Admin)
+        );
+        assert_eq!(
+            jwt_role(&with_role(r#"{"role":"Viewer"}"#)),
+            Some(Role::Viewer)
+        );
+        assert_eq!(jwt_role(&with_role(r#"{"role":"root"}"#)), None);
+        assert_eq!(jwt_role(&with_role(r#"{"exp":1}"#)), None);
+        assert_eq!(jwt_role("opaque"), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
+use crate::role::Role;
 
 include!(concat!(env!("OUT_DIR"), "/spec_facts.rs"));
 
@@ -44,6 +45,8 @@ pub struct Operation {
     pub(crate) description: &'static str,
     /// Called without an access token (`security: []`).
     pub(crate) public: bool,
+    /// The least role a token needs (`x-dployr-role`); `None` when public.
+    pub(crate) role: Option<Role>,
     /// Its own default timeout (`x-dployr-timeout-secs`).
     pub(crate) timeout: Option<Duration>,
     /// The success answer is an event stream: it has no body limit and no
@@ -57,6 +60,9 @@ pub struct Operation {
     pub(crate) body_bounds: &'static [Bound],
     pub(crate) parameters: &'static [Parameter],
     pub(crate) body: Option<Body>,
+    /// `requestBody.required`: when false, a request without a body is one
+    /// too.
+    pub(crate) body_required: bool,
     pub(crate) answer: Option<Answer>,
     pub(crate) body_fields: &'static [BodyField],
 }
@@ -112,6 +118,21 @@ impl Operation {
         self.public
     }
 
+    /// The least [`Role`] a token needs to call it, as the spec states it
+    /// (`x-dployr-role`); `None` for an operation called without a token.
+    /// An instance answers 403 to a token whose role is below it.
+    ///
+    /// ```
+    /// use dployr::Role;
+    /// let info = dployr::operations().iter().find(|op| op.id() == "getSystemInfo").unwrap();
+    /// assert_eq!(info.role(), Some(Role::Admin));
+    /// let register = dployr::operations().iter().find(|op| op.id() == "registerInstance").unwrap();
+    /// assert_eq!(register.role(), None);
+    /// ```
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
     /// True when its answer is a server-sent event stream (the log stream).
     pub fn is_streaming(&self) -> bool {
         self.streaming
@@ -125,6 +146,13 @@ impl Operation {
     /// The component schema of its JSON request body, e.g. `DeployRequest`.
     pub fn body_type(&self) -> Option<&'static str> {
         self.body.as_ref().map(|b| b.type_name)
+    }
+
+    /// Whether a request must carry its body (`requestBody.required`);
+    /// false for an operation without a body, or whose body may be left
+    /// out (`installSystem`: no body installs the latest release).
+    pub fn is_body_required(&self) -> bool {
+        self.body_required
     }
 
     /// The top-level fields of its JSON request body, as the spec lists
@@ -337,6 +365,7 @@ pub(crate) static RAW: Operation = Operation {
     summary: "",
     description: "",
     public: false,
+    role: None,
     timeout: None,
     streaming: false,
     credential_query: None,
@@ -344,6 +373,7 @@ pub(crate) static RAW: Operation = Operation {
     body_bounds: &[],
     parameters: &[],
     body: None,
+    body_required: false,
     answer: None,
     body_fields: &[],
 };

@@ -33,6 +33,7 @@
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
 //! | [`sse`] | a sans-IO server-sent events decoder |
 //! | [`secret`] | [`Secret`], the type of every value the spec marks secret |
+//! | [`Role`] | the roles a token carries, in order; [`Operation::role`] is the least an operation needs |
 //! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
 //! | `mock` | typed mocks of every operation, for tests (feature `mock`) |
 //!
@@ -66,8 +67,9 @@ mod timer_anchor;
 #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
 mod tls;
 
-// Leaves: the error type, the SSE decoder, secrets.
+// Leaves: the error type, the SSE decoder, secrets, roles.
 pub mod error;
+mod role;
 pub mod secret;
 pub mod sse;
 
@@ -98,6 +100,7 @@ pub use raw::{RawRequest, RawResponse};
 /// The HTTP method a [`Client::raw`] request takes (re-exported from `reqwest`).
 pub use reqwest::Method;
 pub use retry::{Reconnect, RetryBudget, RetryConfig};
+pub use role::Role;
 pub use secret::{NonEmptySecret, Secret};
 pub use settings::{
     ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,

@@ -69,18 +69,34 @@ pub fn root(entries: &[Entry]) -> Command {
         .subcommand(completions())
 }
 
+/// The access notes of the operations a hand-written command calls, as a
+/// paragraph of its help.
+fn needs(ids: &[&str]) -> String {
+    let notes: Vec<String> = ids
+        .iter()
+        .filter_map(|id| commands::operation(id))
+        .map(|op| format!("{}: {}", op.id(), commands::access_note(op)))
+        .collect();
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("\n\n{}", notes.join("\n"))
+    }
+}
+
 fn deploy() -> Command {
     Command::new("deploy")
         .about("Creates a deployment from a file; with --wait, follows it to its end")
-        .long_about(
+        .long_about(format!(
             "Creates a deployment from a JSON file holding a DeployRequest (the body of \
              `deployments create`), checked before it is sent.\n\n\
              Without --wait it prints the created deployment. With --wait it prints the \
              build log and status changes on stderr as they come, then the finished \
              deployment on stdout, and exits 0 when it completed, 1 when it failed (after \
              its last log lines and the reason), 2 when the file is unreadable or a field \
-             does not fit (named).",
-        )
+             does not fit (named).{}",
+            needs(&["createDeployment", "openLogStream"]),
+        ))
         .arg(
             Arg::new("file")
                 .long("file")
@@ -107,12 +123,13 @@ fn deploy() -> Command {
 fn logs() -> Command {
     Command::new("logs")
         .about("Prints the log of a deployment or service as lines")
-        .long_about(
+        .long_about(format!(
             "Prints the log of a deployment or service, one line each, resuming after a \
              dropped connection with no line lost or repeated.\n\n\
              Without --follow it prints what the log holds and stops once it ends or \
-             nothing new arrives for a second; with --follow it waits for the end.",
-        )
+             nothing new arrives for a second; with --follow it waits for the end.{}",
+            needs(&["openLogStream"]),
+        ))
         .arg(
             Arg::new("id")
                 .required(true)

@@ -103,9 +103,8 @@ fn command(entry: &Entry) -> Command {
         op.path(),
         op.method_name()
     ));
-    if op.is_public() {
-        long.push_str(" Needs no access token.");
-    }
+    long.push(' ');
+    long.push_str(&access_note(op));
     let mut command = Command::new(entry.name.verb.clone())
         .about(op.summary())
         .long_about(long);
@@ -207,7 +206,12 @@ async fn call(
     }
     if op.body_type().is_some() {
         let body = body::from_flags(matches, op.body_fields(), |json| op.check_body(json))?;
-        call = call.json(&body);
+        // A body the spec lets a request leave out is left out when nothing
+        // was given for it (`system install`: the latest release).
+        let nothing_given = body.as_object().is_some_and(|fields| fields.is_empty());
+        if op.is_body_required() || !nothing_given {
+            call = call.json(&body);
+        }
     }
     if verbose {
         let query = if query.is_empty() {
@@ -234,6 +238,24 @@ async fn call(
         Ok(serde_json::from_slice(&answer.body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer.body).into_owned())))
     }
+}
+
+/// What token `op` needs, from its facts (`x-dployr-role` in the spec), as
+/// its help says it: the instance answers 403 (exit 3) to a lesser token.
+pub fn access_note(op: &Operation) -> String {
+    match op.role() {
+        Some(role) => format!("Needs a token with at least the {role} role."),
+        None => "Needs no access token.".to_string(),
+    }
+}
+
+/// The operation the spec names `id`; the hand-written commands use it
+/// to say what token they need.
+pub fn operation(id: &str) -> Option<&'static Operation> {
+    dployr::operations()
+        .iter()
+        .copied()
+        .find(|op| op.id() == id)
 }
 
 /// `serviceId` as `SERVICE_ID`, the way usage lines show values.

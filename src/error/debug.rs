@@ -43,6 +43,12 @@ impl fmt::Debug for Error {
         if d.budget_spent {
             out.field("retry_budget_spent", &true);
         }
+        if let Some((needed, has)) = d.roles {
+            out.field("needed_role", &needed);
+            if let Some(has) = has {
+                out.field("token_role", &has);
+            }
+        }
         if d.sent_without_token {
             out.field("sent_without_token", &true);
         }

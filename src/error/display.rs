@@ -60,6 +60,13 @@ impl fmt::Display for Details {
         if let Some(id) = &self.request_id {
             write!(f, " (request id {})", OneLine(id))?;
         }
+        if let Some((needed, has)) = self.roles {
+            let operation = self.call.as_ref().map_or("the operation", |c| c.operation);
+            write!(f, "; {operation} needs the {needed} role")?;
+            if let Some(has) = has {
+                write!(f, " and the token has the {has} role")?;
+            }
+        }
         if self.sent_without_token {
             f.write_str(
                 "; the request went out without an access token, because none is set \

@@ -12,6 +12,7 @@ pub(crate) use answer::retry_after;
 mod debug;
 mod display;
 
+use crate::role::Role;
 use crate::types::{DeploymentStatus, FieldError};
 
 /// The boxed error a refresher or other user code may return.
@@ -134,6 +135,9 @@ struct Details {
     retryable: bool,
     /// A retry was due, but the client's retry budget could not pay for it.
     budget_spent: bool,
+    /// A 403: the role the operation needs and, when the token is a JWT
+    /// that says, the role it has.
+    roles: Option<(Role, Option<Role>)>,
     deployment: Option<Box<FailedDeployment>>,
 }
 
@@ -178,6 +182,7 @@ impl Error {
                 body_snippet: None,
                 retryable: false,
                 budget_spent: false,
+                roles: None,
                 deployment: None,
             }),
             source: None,
@@ -326,6 +331,36 @@ impl Error {
     /// [`RetryBudget`](crate::RetryBudget) was spent by other failures.
     pub fn retry_budget_spent(&self) -> bool {
         self.details.budget_spent
+    }
+
+    /// For a 403 ([`ErrorKind::Forbidden`]) of an operation that needs a
+    /// token: the least [`Role`] the operation needs, as the spec states it
+    /// ([`Operation::role`](crate::Operation::role)). The message names it.
+    ///
+    /// ```
+    /// # async fn run(client: dployr::Client) {
+    /// if let Err(e) = client.get_system_info().send().await {
+    ///     if let Some(role) = e.needed_role() {
+    ///         eprintln!("ask for a token with the {role} role: {e}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn needed_role(&self) -> Option<Role> {
+        self.details.roles.map(|(needed, _)| needed)
+    }
+
+    /// For a 403 with [`needed_role`](Self::needed_role): the role the
+    /// access token carries, when it is a JWT with a `role` claim naming one
+    /// (read without checking its signature, as the instance does that).
+    pub fn token_role(&self) -> Option<Role> {
+        self.details.roles.and_then(|(_, has)| has)
+    }
+
+    /// Records, for a 403, the role the operation needs and the one the
+    /// token has.
+    pub(crate) fn set_roles(&mut self, needed: Role, has: Option<Role>) {
+        self.details.roles = Some((needed, has));
     }
 
     /// Records the retry policy's answer for this failure.

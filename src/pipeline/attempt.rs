@@ -167,6 +167,9 @@ async fn give_up(
     {
         error.set_sent_without_token();
     }
+    if let (Some(needed), Failure::Status(StatusCode::FORBIDDEN)) = (plan.operation.role, failure) {
+        error.set_roles(needed, plan.settings.tokens.access_role());
+    }
     error
 }
 

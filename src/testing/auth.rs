@@ -1,59 +1,14 @@
-//! Roles and the JWT-shaped tokens a [`LocalInstance`](super::LocalInstance)
-//! issues and checks.
+//! The JWT-shaped tokens a [`LocalInstance`](super::LocalInstance)
+//! issues and checks, each carrying a [`Role`].
 
 use std::collections::hash_map::RandomState;
-use std::fmt;
 use std::hash::BuildHasher;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-/// What a token may do on a [`LocalInstance`](super::LocalInstance); each
-/// role may do everything the roles before it may.
-///
-/// ```
-/// use dployr::testing::Role;
-/// assert!(Role::Admin > Role::Developer);
-/// assert_eq!(Role::Viewer.to_string(), "viewer");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// Reads deployments, services, logs and the instance's state.
-    Viewer,
-    /// Also deploys, updates services and manages proxy routes.
-    Developer,
-    /// Also deletes services and proxy routes and runs doctor and install.
-    Admin,
-    /// Everything.
-    Owner,
-}
-
-impl Role {
-    /// Every role, lowest first.
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Developer, Role::Admin, Role::Owner];
-
-    /// The role's name as tokens carry it: `viewer`, `developer`, `admin`
-    /// or `owner`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Developer => "developer",
-            Role::Admin => "admin",
-            Role::Owner => "owner",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.as_str() == name)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::role::Role;
 
 /// What checking a presented token found.
 #[derive(Debug, PartialEq, Eq)]

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::auth::Role;
 use super::journal::RecordedResponse;
 use super::router;
 use super::state::{lock, Config, Shared};
+use crate::role::Role;
 
 /// How long a token of [`LocalInstance::viewer_token`] and its siblings is
 /// valid.
@@ -392,7 +392,7 @@ impl LocalInstance {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let instance = dployr::testing::LocalInstance::start().await?;
     /// let client = dployr::Client::builder(instance.url())
-    ///     .access_token(instance.viewer_token())
+    ///     .access_token(instance.developer_token())
     ///     .build()?;
     /// instance.refuse_log_streams(404);
     /// let refused = client.stream_logs("any").await.unwrap_err();

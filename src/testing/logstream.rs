@@ -12,10 +12,9 @@ use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use super::auth::Role;
+use super::call::{Answer, Call};
 use super::faults::describe;
 use super::reply::Reply;
-use super::router::{bearer, Answer, Call};
 use super::state::{lock, LogEntry, Shared};
 
 const HEARTBEAT: &[u8] = b": heartbeat\n\n";
@@ -24,13 +23,6 @@ const HEARTBEAT: &[u8] = b": heartbeat\n\n";
 const FLUSH_PAUSE: Duration = Duration::from_millis(25);
 
 pub(crate) fn open(call: &Call) -> Answer {
-    // Browsers cannot set headers on an EventSource, hence the query token;
-    // other clients may send the header instead.
-    let token = call
-        .query("token")
-        .filter(|t| !t.is_empty())
-        .or_else(|| bearer(&call.headers));
-    call.authorize_token(token, Role::Viewer)?;
     if let Some(status) = lock(&call.shared.faults).refuse_streams_with {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let (message, code) = describe(status);

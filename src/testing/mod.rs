@@ -84,7 +84,8 @@
 //!   `image` needs `image`, as a real instance cannot build without them.
 //! - **System**: `status` is `healthy` with the uptime as a Go duration
 //!   (`1h2m3s`); `info` describes this host (CPU count, OS, architecture in
-//!   Go's names, memory on Linux); `doctor` and `install` answer `ok`;
+//!   Go's names, memory on Linux); `doctor` and `install` answer `ok`
+//!   (`install` with no body, or `{}`, installs the latest release);
 //!   `register` takes a claim without a token; `domain` takes an
 //!   installation token without an access token and answers
 //!   `local-<port>.dployr.dev`, the port being the one the instance was
@@ -93,16 +94,27 @@
 //! # Authentication
 //!
 //! Requests need a bearer token the instance issued. Each token carries a
-//! [`Role`]; an operation needs at least the role below, else 403
-//! (`auth.forbidden`). A missing or unknown token is a 401
-//! (`auth.unauthorized`), an expired one a 401 with `auth.expired`.
+//! [`Role`], and each operation needs at least the role `openapi.yaml`
+//! states for it (`x-dployr-role`, which [`Operation::role`] gives): the
+//! instance finds a request's operation among [`operations`] and checks its
+//! token against that role before anything else, the same way for every
+//! operation. A token below it gets a 403 with the body the spec documents
+//! (`{"error": "Insufficient permissions", "code": "auth.forbidden"}`). A
+//! missing or unknown token is a 401 (`auth.unauthorized`), an expired one
+//! a 401 with `auth.expired`. `registerInstance` and `requestDomain` need
+//! no token.
 //!
-//! | role | may |
+//! | role | the least role of (each role may also call everything above it) |
 //! |---|---|
-//! | [`Role::Viewer`] | read: lists, services, logs, proxy status, system status and info |
-//! | [`Role::Developer`] | also deploy, replace and patch services, add proxy routes, restart the proxy |
-//! | [`Role::Admin`] | also delete services, remove proxy routes, run doctor and install |
-//! | [`Role::Owner`] | everything |
+//! | [`Role::Viewer`] | `listServices`, `getService`, `getSystemStatus` |
+//! | [`Role::Developer`] | `listDeployments`, `createDeployment`, `updateService`, `patchService`, `openLogStream`, `getProxyStatus`, `runSystemDoctor` |
+//! | [`Role::Admin`] | `deleteService`, `restartProxy`, `addProxyRoute`, `removeProxyRoute`, `getSystemInfo`, `installSystem` |
+//! | [`Role::Owner`] | no operation needs more than admin |
+//!
+//! The table is checked against the spec's facts by the crate's tests.
+//!
+//! [`Operation::role`]: crate::Operation::role
+//! [`operations`]: crate::operations()
 //!
 //! The tokens of [`LocalInstance::viewer_token`] and its siblings are valid
 //! for a day; [`LocalInstance::issue_token`] makes ones that expire sooner,
@@ -121,6 +133,7 @@
 //! [`fail_next_with_retry_after`]: LocalInstance::fail_next_with_retry_after
 
 mod auth;
+mod call;
 mod deployments;
 mod faults;
 mod host;
@@ -135,6 +148,6 @@ mod state;
 mod system;
 mod validate;
 
-pub use auth::Role;
+pub use crate::role::Role;
 pub use instance::{LocalInstance, LocalInstanceBuilder};
 pub use journal::RecordedResponse;

@@ -1,5 +1,6 @@
 //! The one entry point of every request: counting, recording, injected
-//! faults, routing and the authentication every handler shares.
+//! faults, finding the request's operation among the spec's facts, checking
+//! its token against the role the spec states, and the operation's handler.
 //!
 //! Routing is done by hand rather than with axum's router so that every
 //! answer, including an unknown path or a wrong method, has the API's JSON
@@ -11,94 +12,21 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use bytes::Bytes;
-use serde_json::{Map, Value};
 
-use super::auth::{Role, TokenCheck};
+use super::call::{Answer, Call};
 use super::reply::Reply;
 use super::state::{lock, Shared};
-use super::{deployments, faults, logstream, services, system, validate};
+use super::{deployments, faults, logstream, services, system};
+use crate::facts::Operation;
 
 /// Bodies larger than this are refused; no API body comes close.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What a handler answers: `Err` holds an error answer, so `?` works.
-pub(crate) type Answer = Result<Reply, Reply>;
-
 pub(crate) fn app(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
-}
-
-/// One request, as the handlers see it.
-pub(crate) struct Call {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) headers: HeaderMap,
-    query: Vec<(String, String)>,
-    body: Bytes,
-}
-
-impl Call {
-    /// The first value of query parameter `name`.
-    pub(crate) fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn query_pairs(&self) -> &[(String, String)] {
-        &self.query
-    }
-
-    /// The body as a JSON object, or the 400 a malformed one gets.
-    pub(crate) fn object(&self) -> Result<Map<String, Value>, Reply> {
-        validate::object(&self.body)
-    }
-
-    /// Checks the `Authorization` header's token allows `needed`.
-    pub(crate) fn authorize(&self, needed: Role) -> Result<Role, Reply> {
-        self.authorize_token(bearer(&self.headers), needed)
-    }
-
-    pub(crate) fn authorize_token(&self, token: Option<&str>, needed: Role) -> Result<Role, Reply> {
-        let unauthorized = || {
-            Reply::error(
-                StatusCode::UNAUTHORIZED,
-                "Authentication required",
-                "auth.unauthorized",
-            )
-        };
-        let token = token.filter(|t| !t.is_empty()).ok_or_else(unauthorized)?;
-        match self.shared.keys.check(token) {
-            TokenCheck::Unknown => Err(unauthorized()),
-            TokenCheck::Expired => Err(Reply::error(
-                StatusCode::UNAUTHORIZED,
-                "Token expired",
-                "auth.expired",
-            )),
-            TokenCheck::Valid(role) if role >= needed => Ok(role),
-            TokenCheck::Valid(role) => Err(Reply::error(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "Insufficient permissions: this needs the {needed} role, the token has {role}"
-                ),
-                "auth.forbidden",
-            )),
-        }
-    }
-}
-
-/// The token of an `Authorization: Bearer` header.
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -151,60 +79,95 @@ async fn answer(
                 .collect()
         })
         .unwrap_or_default();
+    let (operation, path_parameters) = match find(method, path) {
+        Ok(found) => found,
+        Err(reply) => return reply,
+    };
     let call = Call {
         shared: shared.clone(),
+        operation,
         headers,
         query,
         body,
     };
-    route(method, path, &call).unwrap_or_else(identity)
+    serve(&call, &path_parameters).unwrap_or_else(identity)
 }
 
-fn route(method: &Method, path: &str, call: &Call) -> Answer {
-    let handler: fn(&Call) -> Answer = match (path, method.as_str()) {
-        ("/deployments", "GET") => deployments::list,
-        ("/deployments", "POST") => deployments::create,
-        ("/services", "GET") => services::list,
-        ("/logs/stream", "GET") => logstream::open,
-        ("/proxy/status", "GET") => system::proxy_status,
-        ("/proxy/restart", "POST") => system::restart_proxy,
-        ("/proxy/add", "POST") => system::add_route,
-        ("/proxy/remove", "DELETE") => system::remove_route,
-        ("/system/status", "GET") => system::status,
-        ("/system/info", "GET") => system::info,
-        ("/system/doctor", "POST") => system::doctor,
-        ("/system/install", "POST") => system::install,
-        ("/system/register", "POST") => system::register,
-        ("/system/domain", "POST") => system::request_domain,
-        (
-            "/deployments" | "/services" | "/logs/stream" | "/proxy/status" | "/proxy/restart"
-            | "/proxy/add" | "/proxy/remove" | "/system/status" | "/system/info" | "/system/doctor"
-            | "/system/install" | "/system/register" | "/system/domain",
-            _,
-        ) => return Err(not_allowed(method, path)),
-        _ => return service_route(method, path, call),
-    };
-    handler(call)
+/// The operation of the spec whose method and path template the request
+/// has, with its path parameters decoded; else the 404 or 405 it gets.
+fn find(method: &Method, path: &str) -> Result<(&'static Operation, Vec<String>), Reply> {
+    let mut path_known = false;
+    for &operation in crate::operations() {
+        let Some(parameters) = fill(operation.path(), path) else {
+            continue;
+        };
+        if operation.method() == method.as_str() {
+            return Ok((operation, parameters));
+        }
+        path_known = true;
+    }
+    if path_known {
+        return Err(not_allowed(method, path));
+    }
+    Err(Reply::error(
+        StatusCode::NOT_FOUND,
+        format!("No route for {method} {path}"),
+        "route.not_found",
+    ))
 }
 
-fn service_route(method: &Method, path: &str, call: &Call) -> Answer {
-    let id = path
-        .strip_prefix("/services/")
-        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-        .map(percent_decode)
-        .ok_or_else(|| {
-            Reply::error(
-                StatusCode::NOT_FOUND,
-                format!("No route for {method} {path}"),
-                "route.not_found",
-            )
-        })?;
-    match method.as_str() {
-        "GET" => services::get(call, &id),
-        "PUT" => services::replace(call, &id),
-        "PATCH" => services::patch(call, &id),
-        "DELETE" => services::delete(call, &id),
-        _ => Err(not_allowed(method, path)),
+/// The values of `template`'s parameters in `path`, when `path` is the
+/// template filled in (each parameter a non-empty segment).
+fn fill(template: &str, path: &str) -> Option<Vec<String>> {
+    let mut values = Vec::new();
+    let mut sent = path.split('/');
+    let mut expected = template.split('/');
+    loop {
+        match (sent.next(), expected.next()) {
+            (None, None) => return Some(values),
+            (Some(s), Some(t)) if t.starts_with('{') && t.ends_with('}') => {
+                if s.is_empty() {
+                    return None;
+                }
+                values.push(percent_decode(s));
+            }
+            (Some(s), Some(t)) if s == t => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Checks the call's token against the role its operation needs (the same
+/// check for every operation, from the facts), then runs its handler.
+fn serve(call: &Call, path_parameters: &[String]) -> Answer {
+    call.authorize()?;
+    let id = path_parameters.first().map_or("", String::as_str);
+    match call.operation.id() {
+        "listDeployments" => deployments::list(call),
+        "createDeployment" => deployments::create(call),
+        "listServices" => services::list(call),
+        "getService" => services::get(call, id),
+        "updateService" => services::replace(call, id),
+        "patchService" => services::patch(call, id),
+        "deleteService" => services::delete(call, id),
+        "openLogStream" => logstream::open(call),
+        "getProxyStatus" => system::proxy_status(call),
+        "restartProxy" => system::restart_proxy(call),
+        "addProxyRoute" => system::add_route(call),
+        "removeProxyRoute" => system::remove_route(call),
+        "getSystemStatus" => system::status(call),
+        "getSystemInfo" => system::info(call),
+        "runSystemDoctor" => system::doctor(call),
+        "installSystem" => system::install(call),
+        "registerInstance" => system::register(call),
+        "requestDomain" => system::request_domain(call),
+        // An operation added to the spec: its token is checked above, and
+        // the answer says what is missing rather than pretending.
+        other => Err(Reply::error(
+            StatusCode::NOT_IMPLEMENTED,
+            format!("LocalInstance does not serve {other} yet"),
+            "route.not_implemented",
+        )),
     }
 }
 
@@ -253,14 +216,5 @@ mod tests {
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
         assert_eq!(percent_decode("%+1"), "%+1");
         assert_eq!(percent_decode("%E2%9C%93"), "\u{2713}");
-    }
-
-    #[test]
-    fn bearer_tokens_are_read_case_insensitively() {
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, "bearer  abc ".parse().unwrap());
-        assert_eq!(bearer(&headers), Some("abc"));
-        headers.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
-        assert_eq!(bearer(&headers), None);
     }
 }

@@ -3,10 +3,9 @@
 use axum::http::header::HOST;
 use axum::http::StatusCode;
 
-use super::auth::Role;
+use super::call::{Answer, Call};
 use super::host;
 use super::reply::Reply;
-use super::router::{Answer, Call};
 use super::validate;
 use crate::types::{
     DoctorStatus, KnownDoctorStatus, KnownSystemHealth, Message, ProxyStatus, ProxySummary,
@@ -25,23 +24,20 @@ fn message(status: StatusCode, text: &str) -> Reply {
     )
 }
 
-pub(crate) fn proxy_status(call: &Call) -> Answer {
-    call.authorize(Role::Viewer)?;
+pub(crate) fn proxy_status(_call: &Call) -> Answer {
     let status = ProxyStatus {
         status: "running".to_string(),
     };
     Ok(Reply::json(StatusCode::OK, &status))
 }
 
-pub(crate) fn restart_proxy(call: &Call) -> Answer {
-    call.authorize(Role::Developer)?;
+pub(crate) fn restart_proxy(_call: &Call) -> Answer {
     Ok(message(StatusCode::OK, "Proxy restarted successfully"))
 }
 
 /// A route for a domain that already has one replaces it, and counts as
 /// the most recent.
 pub(crate) fn add_route(call: &Call) -> Answer {
-    call.authorize(Role::Developer)?;
     let (domain, upstream) = validate::proxy_route(&call.object()?)?;
     let mut store = call.shared.store();
     store.routes.retain(|(d, _)| *d != domain);
@@ -52,7 +48,6 @@ pub(crate) fn add_route(call: &Call) -> Answer {
 /// The spec gives `DELETE /proxy/remove` no body to name a route, so it
 /// removes the most recently added one.
 pub(crate) fn remove_route(call: &Call) -> Answer {
-    call.authorize(Role::Admin)?;
     match call.shared.store().routes.pop() {
         Some(_) => Ok(message(StatusCode::OK, "Route removed successfully")),
         None => Err(Reply::error(
@@ -64,7 +59,6 @@ pub(crate) fn remove_route(call: &Call) -> Answer {
 }
 
 pub(crate) fn status(call: &Call) -> Answer {
-    call.authorize(Role::Viewer)?;
     let ((total, running, stopped), routes) = {
         let store = call.shared.store();
         (store.service_counts(), store.routes.len() as i64)
@@ -86,7 +80,6 @@ pub(crate) fn status(call: &Call) -> Answer {
 }
 
 pub(crate) fn info(call: &Call) -> Answer {
-    call.authorize(Role::Viewer)?;
     let info = host::system_info(call.shared.started_at.to_rfc3339());
     Ok(Reply::json(StatusCode::OK, &info))
 }
@@ -103,7 +96,6 @@ fn ok(output: String) -> Reply {
 }
 
 pub(crate) fn doctor(call: &Call) -> Answer {
-    call.authorize(Role::Admin)?;
     let ((_, running, stopped), routes) = {
         let store = call.shared.store();
         (store.service_counts(), store.routes.len())
@@ -114,7 +106,6 @@ pub(crate) fn doctor(call: &Call) -> Answer {
 }
 
 pub(crate) fn install(call: &Call) -> Answer {
-    call.authorize(Role::Admin)?;
     let asked = validate::install_request(&call.object()?)?;
     let version = asked.unwrap_or_else(host::version);
     Ok(ok(format!("dployr {version} installed\n")))

@@ -14,7 +14,9 @@ async fn roles_decide_who_may_deploy_and_delete() {
     let error = error_of(viewer.create_deployment().body(request("web")).send()).await;
     assert_eq!(error.kind(), ErrorKind::Forbidden);
     assert_eq!(error.code(), Some("auth.forbidden"));
-    viewer.list_deployments().send().await.unwrap();
+    let error = error_of(viewer.list_deployments().send()).await;
+    assert_eq!(error.kind(), ErrorKind::Forbidden);
+    developer.list_deployments().send().await.unwrap();
 
     developer
         .create_deployment()
@@ -27,8 +29,9 @@ async fn roles_decide_who_may_deploy_and_delete() {
         .clone();
     let error = error_of(developer.delete_service().service_id(id.as_str()).send()).await;
     assert_eq!(error.kind(), ErrorKind::Forbidden);
-    let error = error_of(developer.run_system_doctor().send()).await;
+    let error = error_of(viewer.run_system_doctor().send()).await;
     assert_eq!(error.kind(), ErrorKind::Forbidden);
+    developer.run_system_doctor().send().await.unwrap();
     admin
         .delete_service()
         .service_id(id.as_str())

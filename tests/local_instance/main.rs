@@ -12,6 +12,7 @@ mod deployments;
 mod faults;
 mod lists_and_validation;
 mod proxy_and_system;
+mod roles;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -17,16 +17,18 @@ async fn proxy_routes_are_added_removed_and_counted() {
             .routes
     };
 
+    let route = || {
+        ProxyRoute::builder()
+            .domain("a.example.com")
+            .upstream("http://127.0.0.1:3000")
+    };
+    let error = error_of(developer.add_proxy_route().body(route()).send()).await;
+    assert_eq!(error.kind(), ErrorKind::Forbidden);
     for domain in ["a.example.com", "b.example.com", "a.example.com"] {
         let route = ProxyRoute::builder()
             .domain(domain)
             .upstream("http://127.0.0.1:3000");
-        let added = developer
-            .add_proxy_route()
-            .body(route)
-            .send()
-            .await
-            .unwrap();
+        let added = admin.add_proxy_route().body(route).send().await.unwrap();
         assert_eq!(added.status().as_u16(), 201);
         assert_eq!(added.message, "Route added successfully");
     }
@@ -44,7 +46,9 @@ async fn proxy_routes_are_added_removed_and_counted() {
         developer.get_proxy_status().send().await.unwrap().status,
         "running"
     );
-    developer.restart_proxy().send().await.unwrap();
+    let error = error_of(developer.restart_proxy().send()).await;
+    assert_eq!(error.kind(), ErrorKind::Forbidden);
+    admin.restart_proxy().send().await.unwrap();
     assert_answers_match_spec(&instance, &[]);
 }
 
@@ -125,7 +129,7 @@ async fn every_operation_answers_in_the_shapes_of_the_spec() {
     let logs = owner
         .raw(Method::GET, "/logs/stream")
         .query("id", &id)
-        .query("token", instance.viewer_token())
+        .query("token", instance.developer_token())
         .send()
         .await
         .unwrap();

@@ -66,6 +66,37 @@ fn auth_failures_exit_3() {
         "{}",
         forbidden.stderr
     );
+    assert!(
+        forbidden
+            .stderr
+            .contains("deleteService needs the admin role and the token has the viewer role"),
+        "{}",
+        forbidden.stderr
+    );
+}
+
+#[test]
+fn a_forbidden_call_exits_3_naming_the_role_it_needs() {
+    let instance = Instance::start();
+    let info = instance.run_as(Role::Developer, &["system", "get-info"]);
+    info.expect(3);
+    assert!(
+        info.stderr
+            .contains("getSystemInfo needs the admin role and the token has the developer role"),
+        "{}",
+        info.stderr
+    );
+    instance
+        .run_as(Role::Admin, &["system", "get-info"])
+        .expect(0);
+    let logs = instance.run_as(Role::Viewer, &["logs", "any-id"]);
+    logs.expect(3);
+    assert!(
+        logs.stderr
+            .contains("openLogStream needs the developer role"),
+        "{}",
+        logs.stderr
+    );
 }
 
 #[test]

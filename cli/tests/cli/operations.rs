@@ -60,6 +60,8 @@ fn every_operation_has_a_command_whose_json_decodes_as_its_answer() {
         ("getSystemInfo", s(&[])),
         ("runSystemDoctor", s(&[])),
         ("installSystem", s(&["--field", "version=v0.2.0"])),
+        // The spec makes its body optional: none installs the latest.
+        ("installSystem", s(&[])),
         (
             "registerInstance",
             s(&["--claim", "signed-claim", "--instance-id", "i-1"]),
@@ -172,6 +174,27 @@ fn help_lists_every_group_and_each_group_its_verbs() {
         commands += 1;
     }
     assert_eq!(commands + 1, dployr::operations().len());
+}
+
+#[test]
+fn each_commands_help_says_the_role_its_operation_needs() {
+    for op in dployr::operations().iter().filter(|op| !op.is_streaming()) {
+        let command = command(op.id());
+        let help = crate::support::run(&[&command[0], &command[1], "--help"], &[], None);
+        help.expect(0);
+        let note = match op.role() {
+            Some(role) => format!("Needs a token with at least the {role} role."),
+            None => "Needs no access token.".to_string(),
+        };
+        assert!(help.stdout.contains(&note), "{}:\n{}", op.id(), help.stdout);
+    }
+    let logs = crate::support::run(&["logs", "--help"], &[], None);
+    assert!(
+        logs.stdout
+            .contains("openLogStream: Needs a token with at least the developer role."),
+        "{}",
+        logs.stdout
+    );
 }
 
 #[test]
