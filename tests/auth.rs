@@ -330,15 +330,18 @@ async fn no_debug_or_error_output_contains_a_token() {
 #[tokio::test]
 async fn a_jwt_that_nears_its_expiry_during_a_retry_wait_is_refreshed_before_the_retry() {
     let server = MockServer::start_async().await;
-    // Outside the 30 s margin when first sent, inside it two seconds later.
-    let stale = jwt("stale", 31);
+    // With a 115 s margin: outside it when first sent (`exp` is whole
+    // seconds, so 119 to 120 s away when made, and the first request has
+    // four seconds to go out however busy the machine), inside it once the
+    // 5 s Retry-After has passed.
+    let stale = jwt("stale", 120);
     let fresh = jwt("fresh", 3600);
     let busy = server
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/services")
                 .header("authorization", format!("Bearer {stale}"));
-            then.status(503).header("retry-after", "2");
+            then.status(503).header("retry-after", "5");
         })
         .await;
     let served = server
@@ -350,6 +353,7 @@ async fn a_jwt_that_nears_its_expiry_during_a_retry_wait_is_refreshed_before_the
         })
         .await;
     let (tokens, refreshes) = counting_refresher(fresh.clone());
+    let tokens = tokens.with_refresh_margin(Duration::from_secs(115));
     tokens.set_tokens(stale.as_str(), "refresh-1");
     let client = dployr::Client::builder(server.base_url())
         .token_manager(tokens.clone())
