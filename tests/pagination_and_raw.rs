@@ -317,7 +317,9 @@ async fn a_list_read_by_its_facts_is_walked_page_by_page_as_json() {
                 .json_body(json!({"name": "not a page"}));
         })
         .await;
-    let mut walked = client_for(&server).raw(dployr::Method::GET, "/odd").pages(10);
+    let mut walked = client_for(&server)
+        .raw(dployr::Method::GET, "/odd")
+        .pages(10);
     let error = walked.next().await.unwrap().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert!(walked.next().await.is_none());

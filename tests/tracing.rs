@@ -191,7 +191,10 @@ async fn each_attempt_is_one_debug_event_with_its_outcome_and_never_the_token() 
         assert_eq!(f("method"), "GET");
         assert_eq!(f("path"), "/services?limit=5");
         assert!(f("duration_ms").parse::<f64>().unwrap() >= 0.0, "{event:?}");
-        assert_eq!(event.span.as_ref().map(|s| s.0.as_str()), Some("dployr.request"));
+        assert_eq!(
+            event.span.as_ref().map(|s| s.0.as_str()),
+            Some("dployr.request")
+        );
     }
     let statuses: Vec<String> = seen.iter().map(|e| e.fields["status"].clone()).collect();
     assert_eq!(statuses, ["503", "503", "200"]);

@@ -1,4 +1,4 @@
-//! `dployr deploy` and `dployr logs`: what a pipeline sees.
+//! `dployrctl deploy` and `dployrctl logs`: what a pipeline sees.
 
 use std::time::Duration;
 
@@ -70,7 +70,7 @@ fn deploy_exits_2_naming_what_is_wrong_and_sends_nothing() {
     bad_port["port"] = Value::from("eighty");
     let cases = [
         (
-            scratch("deploy-missing.json", "").with_file_name("dployr-cli-no-such-file.json"),
+            scratch("deploy-missing.json", "").with_file_name("dployrctl-no-such-file.json"),
             "cannot read",
         ),
         (

@@ -1,4 +1,4 @@
-//! The `dployr` binary run as a process against `dployr::testing::LocalInstance`:
+//! The `dployrctl` binary run as a process against `dployr::testing::LocalInstance`:
 //! every operation's command, deploy-and-wait, logs, the escape hatch, exit
 //! codes, output formats and the token kept out of every output.
 

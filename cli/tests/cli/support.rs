@@ -1,4 +1,4 @@
-//! Runs the built `dployr` against a `LocalInstance` served from this
+//! Runs the built `dployrctl` against a `LocalInstance` served from this
 //! process, on a runtime of its own so the test thread can block on the
 //! child.
 
@@ -39,12 +39,12 @@ impl Instance {
         }
     }
 
-    /// `dployr ARGS` with the owner's token in `DPLOYR_TOKEN`.
+    /// `dployrctl ARGS` with the owner's token in `DPLOYR_TOKEN`.
     pub fn run(&self, args: &[&str]) -> Ran {
         self.run_as(Role::Owner, args)
     }
 
-    /// `dployr ARGS` with the token of `role` in `DPLOYR_TOKEN`.
+    /// `dployrctl ARGS` with the token of `role` in `DPLOYR_TOKEN`.
     pub fn run_as(&self, role: Role, args: &[&str]) -> Ran {
         run(
             args,
@@ -101,10 +101,10 @@ impl Ran {
     }
 }
 
-/// `dployr ARGS` with only `env` of the DPLOYR_ variables set, stdin from
+/// `dployrctl ARGS` with only `env` of the DPLOYR_ variables set, stdin from
 /// `stdin` (else empty), stdout a pipe (so JSON unless told otherwise).
 pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Ran {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dployr"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dployrctl"));
     command
         .args(args)
         .env_remove("DPLOYR_URL")
@@ -146,7 +146,7 @@ pub fn sample_named(name: &str) -> String {
 
 /// A file holding `contents` in the tests' scratch directory.
 pub fn scratch(name: &str, contents: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dployr-cli-{name}"));
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dployrctl-{name}"));
     std::fs::write(&path, contents).unwrap();
     path
 }
