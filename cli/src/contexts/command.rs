@@ -73,6 +73,13 @@ pub fn run(matches: &ArgMatches, chosen: Option<&str>, format: Format) -> Result
         "add" => {
             let name = name()?;
             check_name(name)?;
+            if args.get_one::<String>("token").is_some() {
+                return Err(Failure::Input(
+                    "context add reads the token from standard input (or asks for it at a \
+                     terminal), not from --token, which other users can see in `ps`"
+                        .into(),
+                ));
+            }
             // The global --url, which names the context's instance here.
             let url = args
                 .get_one::<String>("url")

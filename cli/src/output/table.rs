@@ -142,12 +142,19 @@ fn rows(items: &[Value], wide: bool, width: Option<usize>, colours: Colours) -> 
             let cells = row
                 .into_iter()
                 .enumerate()
-                .map(|(i, (raw, shown))| {
-                    let laid = lay(&shown, widths[i], i == last);
-                    match columns[i].kind {
-                        Kind::Status => colours.status(&raw, &laid),
-                        _ => laid,
+                .map(|(i, (raw, shown))| match columns[i].kind {
+                    // Coloured before padding, so the colour stops at the word.
+                    Kind::Status => {
+                        let cut = cells::cut(&shown, widths[i]);
+                        let coloured = colours.status(&raw, &cut);
+                        let padding = if i == last {
+                            0
+                        } else {
+                            widths[i].saturating_sub(cells::width(&cut))
+                        };
+                        format!("{coloured}{}", " ".repeat(padding))
                     }
+                    _ => lay(&shown, widths[i], i == last),
                 })
                 .collect();
             line(cells)

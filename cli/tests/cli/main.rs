@@ -9,7 +9,9 @@ mod support;
 #[allow(dead_code)]
 mod naming;
 
+mod contexts;
 mod deploy;
 mod exit_codes;
 mod operations;
 mod secrets;
+mod terminal;

@@ -155,7 +155,7 @@ fn every_operation_has_a_command_whose_json_decodes_as_its_answer() {
 fn help_lists_every_group_and_each_group_its_verbs() {
     let top = crate::support::run(&["--help"], &[], None);
     top.expect(0);
-    for word in ["deploy", "logs", "api", "completions"] {
+    for word in ["deploy", "logs", "api", "context", "completions"] {
         assert!(
             top.stdout.contains(&format!("\n  {word} ")),
             "{word}:\n{}",
