@@ -43,7 +43,11 @@ pub async fn run(client: &Client, matches: &ArgMatches, format: Format) -> Resul
         // An error here is the outcome, which `finish` returns too.
         let Ok(step) = step else { break };
         match step {
-            Progress::Log(line) => live.line(&format!("  | {}", one_line(&line))),
+            Progress::Log(line) => {
+                let line = one_line(&line);
+                live.line(&format!("  | {line}"));
+                live.step(&line);
+            }
             Progress::Status(status) => {
                 live.line(&format!("  = {status}"));
                 live.phase(&status.to_string());

@@ -7,20 +7,31 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::output;
+
 /// How often the spinner turns and the time updates.
 const TICK: Duration = Duration::from_millis(120);
+/// The latest log line on the live line is cut to this many columns, so
+/// the line stays one line on a narrow terminal.
+const STEP_COLUMNS: usize = 40;
 
 /// Lines on stderr, with a live line under them when stderr is a terminal.
 pub struct Live {
     bar: Option<ProgressBar>,
+    /// The status, and the latest step of the log.
+    phase: std::cell::RefCell<(String, String)>,
 }
 
 impl Live {
     /// A live line showing `phase`, its clock starting `since` ago; none
     /// when stderr is not a terminal.
     pub fn start(phase: &str, since: Duration) -> Live {
+        let phase_state = std::cell::RefCell::new((phase.to_string(), String::new()));
         if !std::io::stderr().is_terminal() {
-            return Live { bar: None };
+            return Live {
+                bar: None,
+                phase: phase_state,
+            };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
             .with_elapsed(since)
@@ -29,7 +40,10 @@ impl Live {
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
         bar.enable_steady_tick(TICK);
-        Live { bar: Some(bar) }
+        Live {
+            bar: Some(bar),
+            phase: phase_state,
+        }
     }
 
     /// Prints `line` on stderr, above the live line.
@@ -40,10 +54,27 @@ impl Live {
         }
     }
 
-    /// Shows `phase` on the live line.
-    pub fn phase(&self, phase: &str) {
+    /// Shows the latest log line as the step the work is at.
+    pub fn step(&self, step: &str) {
+        self.phase.borrow_mut().1 = step.to_string();
+        self.show();
+    }
+
+    /// Shows `status` as the phase.
+    pub fn phase(&self, status: &str) {
+        self.phase.borrow_mut().0 = status.to_string();
+        self.show();
+    }
+
+    fn show(&self) {
         if let Some(bar) = &self.bar {
-            bar.set_message(phase.to_string());
+            let (status, step) = &*self.phase.borrow();
+            let message = if step.is_empty() {
+                status.clone()
+            } else {
+                format!("{status}: {}", output::cut(step, STEP_COLUMNS))
+            };
+            bar.set_message(message);
         }
     }
 }

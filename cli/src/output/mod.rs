@@ -10,6 +10,7 @@ use std::io::{self, IsTerminal, Write};
 
 use serde_json::Value;
 
+pub use cells::cut;
 pub use colour::Colours;
 
 /// How answers are written to stdout.
