@@ -43,7 +43,10 @@
 //! retried or given up by the retry policy, and decoded into its type or one
 //! [`Error`]. It runs in a `dployr.request` [`tracing`](https://docs.rs/tracing)
 //! span at INFO, with the operation, method, path, status, retries and
-//! request id as fields; retries and refreshes are events inside it.
+//! request id as fields; retries and refreshes are events inside it. Each
+//! attempt records one DEBUG event, target `dployr::http::attempt`, with its
+//! `method`, `path` (with the query, credentials redacted), `status` or
+//! `error`, `duration_ms` and `attempt` number.
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -54,6 +57,7 @@ pub mod deploy;
 pub mod logs;
 mod pages;
 mod raw;
+mod raw_pages;
 
 // The request path.
 mod pipeline;

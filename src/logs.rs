@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -44,6 +45,33 @@ pub enum LogEvent {
     },
 }
 
+/// A log stream that dropped is being reopened: what
+/// [`LogStreamBuilder::on_reconnect`] is told, once per reopen, before its
+/// wait.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reconnecting {
+    /// Which reopen in a row this is, from 1; back to 1 once a reopened
+    /// stream has yielded an event.
+    pub attempt: u32,
+    /// How many reopens in a row the stream's [`Reconnect`] allows.
+    pub max_attempts: u32,
+    /// How long the stream waits before this reopen.
+    pub wait: Duration,
+    /// How the connection was lost (`Transport`, `Timeout`, `Stream`, ...).
+    pub cause: ErrorKind,
+}
+
+/// The function told of each reconnect.
+#[derive(Clone)]
+struct ReconnectHook(Arc<dyn Fn(&Reconnecting) + Send + Sync>);
+
+impl std::fmt::Debug for ReconnectHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReconnectHook")
+    }
+}
+
 /// The former name of [`Reconnect`].
 #[deprecated(since = "0.2.0", note = "renamed `dployr::Reconnect`")]
 pub type Resume = Reconnect;
@@ -58,6 +86,7 @@ pub struct LogStreamBuilder {
     idle_timeout: Duration,
     open_timeout: Option<Duration>,
     limits: Limits,
+    on_reconnect: Option<ReconnectHook>,
 }
 
 impl LogStreamBuilder {
@@ -82,6 +111,26 @@ impl LogStreamBuilder {
     /// the client's per-attempt timeout, 30 s unless configured).
     pub fn open_timeout(mut self, timeout: Duration) -> Self {
         self.open_timeout = Some(timeout);
+        self
+    }
+
+    /// Calls `hook` each time a dropped stream is about to be reopened (with
+    /// [`resume`](Self::resume) on), so a program can tell its user, as data
+    /// rather than through logs. Never called before a drop.
+    ///
+    /// ```
+    /// # async fn run(client: dployr::Client) -> Result<(), dployr::Error> {
+    /// let logs = client
+    ///     .log_stream("01HN2K3M4N5P6Q7R8S9T0U1V2W")
+    ///     .resume(dployr::Reconnect::default())
+    ///     .on_reconnect(|r| eprintln!("connection lost; reconnecting (attempt {})", r.attempt))
+    ///     .open()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_reconnect(mut self, hook: impl Fn(&Reconnecting) + Send + Sync + 'static) -> Self {
+        self.on_reconnect = Some(ReconnectHook(Arc::new(hook)));
         self
     }
 
@@ -140,6 +189,7 @@ impl Client {
             idle_timeout: self.inner.settings.log_idle_timeout,
             open_timeout: None,
             limits: Limits::default(),
+            on_reconnect: None,
         }
     }
 }
@@ -410,6 +460,14 @@ async fn reconnect(options: ReconnectWith, lost: Error, from: Resumption) -> Rec
         };
     };
     let left = resume.max_attempts - from.failed_attempts;
+    if let Some(hook) = &builder.on_reconnect {
+        (hook.0)(&Reconnecting {
+            attempt,
+            max_attempts: resume.max_attempts,
+            wait,
+            cause: lost.kind(),
+        });
+    }
     tracing::info!(
         target: "dployr::logs",
         attempts_left = left,

@@ -76,7 +76,7 @@ where
     }
 }
 
-fn paginate<T, F, Fut>(page_size: u32, fetch: F) -> Pages<T>
+pub(crate) fn paginate<T, F, Fut>(page_size: u32, fetch: F) -> Pages<T>
 where
     T: Send + 'static,
     F: FnMut(i64, i64) -> Fut + Send + 'static,

@@ -69,7 +69,7 @@ impl Client {
 }
 
 /// A request built by [`Client::raw`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `send` is awaited"]
 pub struct RawRequest {
     client: Client,

@@ -272,3 +272,56 @@ async fn raw_404_is_a_not_found_error_with_the_body_message() {
     assert_eq!(e.request_id(), Some("req-raw-404"));
     assert_eq!(missing.calls_async().await, 1);
 }
+
+#[tokio::test]
+async fn a_list_read_by_its_facts_is_walked_page_by_page_as_json() {
+    let server = MockServer::start_async().await;
+    let pages = [
+        page(
+            &server,
+            "/deployments",
+            0,
+            json!({"deployments": deployments(0..100), "total": 130}),
+        )
+        .await,
+        page(
+            &server,
+            "/deployments",
+            100,
+            json!({"deployments": deployments(100..130), "total": 130}),
+        )
+        .await,
+    ];
+    let list = dployr::operations()
+        .iter()
+        .find(|op| op.id() == "listDeployments")
+        .unwrap();
+    let items: Vec<Value> = client_for(&server)
+        .call(list)
+        .pages(100)
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(items.len(), 130);
+    assert_eq!(items[129]["id"], "dep-129");
+    for (n, mock) in pages.iter().enumerate() {
+        assert_eq!(mock.calls_async().await, 1, "page {n}");
+    }
+
+    // An answer that is no page ends the stream with a Decode error.
+    let odd = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/odd");
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({"name": "not a page"}));
+        })
+        .await;
+    let mut walked = client_for(&server)
+        .raw(dployr::Method::GET, "/odd")
+        .pages(10);
+    let error = walked.next().await.unwrap().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    assert!(walked.next().await.is_none());
+    assert_eq!(odd.calls_async().await, 1);
+}

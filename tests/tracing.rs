@@ -166,3 +166,68 @@ async fn a_spent_budget_is_visible_in_tracing() {
         Some("dployr.request")
     );
 }
+
+#[tokio::test]
+async fn each_attempt_is_one_debug_event_with_its_outcome_and_never_the_token() {
+    let server = SwitchServer::start().await;
+    let client = client_for(&server, quick_retries());
+    let (traces, _guard) = Traces::capture();
+    let attempts = |traces: &Traces| -> Vec<support::traces::SeenEvent> {
+        traces
+            .events()
+            .into_iter()
+            .filter(|e| e.target == "dployr::http::attempt")
+            .collect()
+    };
+
+    server.fail_next(2);
+    client.list_services().limit(5).send().await.unwrap();
+    let seen = attempts(&traces);
+    assert_eq!(seen.len(), 3, "one event per attempt: {seen:?}");
+    for (i, event) in seen.iter().enumerate() {
+        let f = |name: &str| event.fields.get(name).cloned().unwrap_or_default();
+        assert_eq!(event.level, "DEBUG");
+        assert_eq!(f("attempt"), (i + 1).to_string());
+        assert_eq!(f("method"), "GET");
+        assert_eq!(f("path"), "/services?limit=5");
+        assert!(f("duration_ms").parse::<f64>().unwrap() >= 0.0, "{event:?}");
+        assert_eq!(
+            event.span.as_ref().map(|s| s.0.as_str()),
+            Some("dployr.request")
+        );
+    }
+    let statuses: Vec<String> = seen.iter().map(|e| e.fields["status"].clone()).collect();
+    assert_eq!(statuses, ["503", "503", "200"]);
+
+    traces.clear();
+    // The log stream carries the token in its query: redacted in the event.
+    drop(client.stream_logs("dep-1").await);
+    let open = attempts(&traces);
+    assert!(!open.is_empty());
+    let path = &open[0].fields["path"];
+    assert!(path.starts_with("/logs/stream?"), "{path}");
+    assert!(path.contains("token=redacted"), "{path}");
+    let everything = format!("{:?}", traces.events());
+    assert!(!everything.contains(TOKEN), "a token reached tracing");
+}
+
+#[tokio::test]
+async fn a_connection_refused_attempt_names_its_error_kind() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let client = Client::builder(&url)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let (traces, _guard) = Traces::capture();
+    let _ = client.get_system_status().send().await.unwrap_err();
+    let seen: Vec<_> = traces
+        .events()
+        .into_iter()
+        .filter(|e| e.target == "dployr::http::attempt")
+        .collect();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].fields["error"], "Connect");
+    assert!(!seen[0].fields.contains_key("status"));
+}

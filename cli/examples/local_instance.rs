@@ -1,12 +1,12 @@
-//! A local Dployr instance to try the `dployr` command against, without a
+//! A local Dployr instance to try the `dployrctl` command against, without a
 //! real one: it prints the two variables to export and serves until Ctrl-C.
 //!
 //! ```text
-//! cargo run -p dployr-cli --example local_instance
+//! cargo run -p dployrctl --example local_instance
 //! # in another shell, with the two lines it printed:
 //! export DPLOYR_URL=http://127.0.0.1:PORT DPLOYR_TOKEN=...
-//! dployr deploy --file examples/deployment.json --wait
-//! dployr services list | jq
+//! dployrctl deploy --file examples/deployment.json --wait
+//! dployrctl services list | jq
 //! ```
 //!
 //! The token is a test instance's owner token, made for this process and
@@ -26,7 +26,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         instance.url(),
         instance.owner_token()
     );
-    eprintln!("serving; Ctrl-C stops it");
+    eprintln!(
+        "serving; Ctrl-C stops it. In another shell, after the export above:\n  \
+         dployrctl deploy --file examples/deployment.json --wait\n  \
+         dployrctl services list"
+    );
     // Ctrl-C ends the process, and with it the instance.
     std::future::pending::<()>().await;
     Ok(())

@@ -1,4 +1,4 @@
-//! `dployr api`: any method and path, for what this version's spec does not
+//! `dployrctl api`: any method and path, for what this version's spec does not
 //! describe, with the same token, retries and timeouts as every command.
 
 use clap::ArgMatches;
@@ -9,13 +9,8 @@ use crate::body;
 use crate::exit::Failure;
 use crate::output::{self, Format};
 
-/// Runs `dployr api`.
-pub async fn run(
-    client: &Client,
-    matches: &ArgMatches,
-    format: Format,
-    verbose: bool,
-) -> Result<(), Failure> {
+/// Runs `dployrctl api`.
+pub async fn run(client: &Client, matches: &ArgMatches, format: Format) -> Result<(), Failure> {
     let given = |id: &str| {
         matches
             .get_one::<String>(id)
@@ -25,9 +20,6 @@ pub async fn run(
     let path = given("path")?;
     let method = Method::from_bytes(method_name.to_uppercase().as_bytes())
         .map_err(|_| Failure::Input(format!("`{method_name}` is not an HTTP method")))?;
-    if verbose {
-        eprintln!("> {method} {path}");
-    }
     let mut request = client.raw(method, path);
     for pair in matches.get_many::<String>("query").into_iter().flatten() {
         let (name, value) = pair
@@ -40,9 +32,6 @@ pub async fn run(
         request = request.json(&body::read_json(file)?);
     }
     let answer = request.send().await?;
-    if verbose {
-        eprintln!("< {}", answer.status);
-    }
     if answer.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }

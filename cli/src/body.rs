@@ -22,7 +22,8 @@ fn field_id(field: &BodyField) -> String {
 fn field_flags(command: &Command, fields: &'static [BodyField]) -> Vec<Arg> {
     let taken = |long: &str| {
         [
-            "body", "field", "set", "url", "token", "output", "verbose", "help", "version",
+            "body", "field", "set", "url", "token", "context", "output", "verbose", "help",
+            "version",
         ]
         .contains(&long)
             || command

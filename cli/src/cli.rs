@@ -4,25 +4,29 @@
 use clap::{value_parser, Arg, ArgAction, Command};
 
 use crate::commands::{self, Entry};
+use crate::contexts;
 use crate::exit;
 
-/// The hand-written commands; a spec group of one of these names is
-/// renamed (see [`commands::entries`]).
-pub const HAND_WRITTEN: [&str; 4] = ["deploy", "logs", "api", "completions"];
-
-/// `dployr` with every command.
+/// `dployrctl` with every command.
 pub fn root(entries: &[Entry]) -> Command {
-    Command::new("dployr")
+    Command::new("dployrctl")
         .version(env!("CARGO_PKG_VERSION"))
         .about("The Dployr API from the command line: every operation of its spec, and deploy-and-wait for pipelines")
         .after_help(format!(
             "The groups above are made from the API spec, one command per operation \
-             (`dployr services --help` lists its verbs).\n\n\
+             (`dployrctl services --help` lists its verbs).\n\n\
+             Which instance: --url, else --context, else DPLOYR_URL, else DPLOYR_CONTEXT, \
+             else the current context (`dployrctl context --help`). A context's token is \
+             only ever sent to its own URL.\n\n\
              Environment:\n  \
-             DPLOYR_URL            the instance, when --url is not given\n  \
+             DPLOYR_URL            the instance, when neither --url nor --context is given\n  \
+             DPLOYR_CONTEXT        the context to use, when nothing above names an instance\n  \
              DPLOYR_TOKEN          the access token, when --token is not given\n  \
              DPLOYR_REFRESH_TOKEN  a refresh token\n  \
-             DPLOYR_TIMEOUT_SECS   the timeout of each call\n\n{}",
+             DPLOYR_TIMEOUT_SECS   the timeout of each call\n  \
+             NO_COLOR              no colours, whatever else is set\n  \
+             CLICOLOR_FORCE=1      colours in a table written to a pipe\n  \
+             COLUMNS               the width tables fit, in place of the terminal's\n\n{}",
             exit::TABLE
         ))
         .subcommand_required(true)
@@ -33,7 +37,15 @@ pub fn root(entries: &[Entry]) -> Command {
                 .global(true)
                 .help_heading("Global options")
                 .value_name("URL")
-                .help("The instance's base URL [else DPLOYR_URL]"),
+                .help("The instance's base URL; its token comes from --token or DPLOYR_TOKEN"),
+        )
+        .arg(
+            Arg::new("context")
+                .long("context")
+                .global(true)
+                .help_heading("Global options")
+                .value_name("NAME")
+                .help("The kept instance to use, with its token [else DPLOYR_CONTEXT]"),
         )
         .arg(
             Arg::new("token")
@@ -50,8 +62,11 @@ pub fn root(entries: &[Entry]) -> Command {
                 .global(true)
                 .help_heading("Global options")
                 .value_name("FORMAT")
-                .value_parser(["json", "table"])
-                .help("json or table [default: table on a terminal, json otherwise]"),
+                .value_parser(["json", "table", "wide"])
+                .help(
+                    "json, table or wide (every column) [default: table on a terminal, json \
+                     otherwise]",
+                ),
         )
         .arg(
             Arg::new("verbose")
@@ -60,12 +75,13 @@ pub fn root(entries: &[Entry]) -> Command {
                 .global(true)
                 .help_heading("Global options")
                 .action(ArgAction::SetTrue)
-                .help("Shows each request and its status on stderr (never the token)"),
+                .help("Shows each HTTP attempt on stderr: method, path, status, time (never the token)"),
         )
         .subcommands(commands::groups(entries))
         .subcommand(deploy())
         .subcommand(logs())
         .subcommand(api())
+        .subcommand(contexts::command::command())
         .subcommand(completions())
 }
 
@@ -185,7 +201,7 @@ fn completions() -> Command {
         .about("Prints a shell completion script")
         .long_about(
             "Prints a completion script for SHELL on stdout, e.g.\n  \
-             dployr completions bash > ~/.local/share/bash-completion/completions/dployr",
+             dployrctl completions bash > ~/.local/share/bash-completion/completions/dployrctl",
         )
         .arg(
             Arg::new("shell")

@@ -5,22 +5,24 @@
 //! operation added to `openapi.yaml` is a command at the next build.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use clap::{value_parser, Arg, ArgMatches, Command};
-use dployr::{Client, Operation, ParameterLocation};
+use dployr::{Client, Operation, ParameterLocation, RawRequest, RawResponse};
+use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use crate::body;
-use crate::cli::HAND_WRITTEN;
 use crate::exit::Failure;
 use crate::naming::{self, CommandName};
 use crate::output::{self, Format};
-use crate::pages;
+
+/// The hand-written commands; a spec group of one of these names is
+/// renamed (see [`entries`]).
+pub const HAND_WRITTEN: [&str; 5] = ["deploy", "logs", "api", "context", "completions"];
 
 /// An operation and the command that calls it.
 pub struct Entry {
-    /// `dployr NOUN VERB`.
+    /// `dployrctl NOUN VERB`.
     pub name: CommandName,
     /// What the command calls.
     pub op: &'static Operation,
@@ -28,7 +30,7 @@ pub struct Entry {
 
 /// Every operation that is a command, in the spec's order. Streaming
 /// operations are left out: their answer is not one document, so each has
-/// a command of its own (the log stream is `dployr logs`).
+/// a command of its own (the log stream is `dployrctl logs`).
 pub fn entries() -> Vec<Entry> {
     let mut entries: Vec<Entry> = dployr::operations()
         .iter()
@@ -98,10 +100,10 @@ fn command(entry: &Entry) -> Command {
         long.push_str(op.description().trim());
     }
     long.push_str(&format!(
-        "\n\nCalls {} {} (`Client::{}`).",
+        "\n\nCalls {} {} (operation `{}`).",
         op.method(),
         op.path(),
-        op.method_name()
+        op.id()
     ));
     long.push(' ');
     long.push_str(&access_note(op));
@@ -132,77 +134,88 @@ fn command(entry: &Entry) -> Command {
 
 /// Calls the operation with what the command line gave and prints the
 /// answer. A list prints as one array: every page of it when no page was
-/// asked for (`--limit`, `--offset`), else the items of that page.
+/// asked for (`--limit`, `--offset`), read by the library's pages, else the
+/// items of that page.
 pub async fn run(
     client: &Client,
     op: &'static Operation,
     matches: &ArgMatches,
     format: Format,
-    verbose: bool,
 ) -> Result<(), Failure> {
-    let value = match pages::walk(op, matches) {
-        Some(limit) => {
-            let mut items = Vec::new();
-            loop {
-                let page = (limit, items.len() as i64);
-                let answer = call(client, op, matches, Some(page), verbose).await?;
-                let Some((list, total)) = pages::split(answer) else {
-                    break;
-                };
-                let fetched = list.len() as i64;
-                items.extend(list);
-                let seen = items.len() as i64;
-                // A short page is the last, whatever `total` says.
-                if fetched < limit || total.is_some_and(|t| seen >= t) {
-                    break;
-                }
-            }
-            Value::Array(items)
-        }
-        None => {
-            let answer = call(client, op, matches, None, verbose).await?;
-            match pages::split(answer.clone()) {
-                Some((list, _)) => Value::Array(list),
-                None if answer.is_null() => return Ok(()),
-                None => answer,
-            }
+    let request = request(client, op, matches)?;
+    let value = if walks_pages(op, matches) {
+        let items: Vec<Value> = request.pages(dployr::MAX_PAGE_SIZE).try_collect().await?;
+        Value::Array(items)
+    } else {
+        let answer = decode(op, request.send().await?)?;
+        match sole_list(answer) {
+            Ok(items) => Value::Array(items),
+            Err(Value::Null) => return Ok(()),
+            Err(answer) => answer,
         }
     };
     output::print(&value, format);
     Ok(())
 }
 
-/// One call of `op`, `page` = (limit, offset) in place of the command
-/// line's; its answer decoded as the operation's type (`Null` for none).
-async fn call(
+/// The page-size query parameter of a paged list.
+const LIMIT: &str = "limit";
+/// The page-start query parameter of a paged list.
+const OFFSET: &str = "offset";
+
+/// Whether to read every page of `op`: a paged list, and neither `--limit`
+/// nor `--offset` given.
+fn walks_pages(op: &Operation, matches: &ArgMatches) -> bool {
+    let query = |name: &str| {
+        op.parameters()
+            .iter()
+            .any(|p| p.name() == name && p.location() == ParameterLocation::Query)
+    };
+    let given = |name: &str| matches.get_one::<i64>(name).is_some();
+    query(LIMIT) && query(OFFSET) && !given(LIMIT) && !given(OFFSET)
+}
+
+/// The items of a page object (one list, numbers beside it), or the answer
+/// as it is.
+fn sole_list(answer: Value) -> Result<Vec<Value>, Value> {
+    let Value::Object(fields) = &answer else {
+        return Err(answer);
+    };
+    let lists = fields.values().filter(|v| v.is_array()).count();
+    if lists != 1 || !fields.values().all(|v| v.is_array() || v.is_number()) {
+        return Err(answer);
+    }
+    let Value::Object(fields) = answer else {
+        return Err(answer);
+    };
+    Ok(fields
+        .into_iter()
+        .find_map(|(_, v)| match v {
+            Value::Array(items) => Some(items),
+            _ => None,
+        })
+        .unwrap_or_default())
+}
+
+/// The call of `op` with the command line's parameters and body, not sent.
+fn request(
     client: &Client,
     op: &'static Operation,
     matches: &ArgMatches,
-    page: Option<(i64, i64)>,
-    verbose: bool,
-) -> Result<Value, Failure> {
+) -> Result<RawRequest, Failure> {
     let mut call = client.call(op);
-    let mut path = op.path().to_string();
-    let mut query = Vec::new();
     for parameter in op.parameters().iter().filter(|p| !p.is_credential()) {
         let name = parameter.name();
-        let value = match (page, name) {
-            (Some((limit, _)), pages::LIMIT) => Some(limit.to_string()),
-            (Some((_, offset)), pages::OFFSET) => Some(offset.to_string()),
-            _ if parameter.is_integer() => matches.get_one::<i64>(name).map(i64::to_string),
-            _ => matches.get_one::<String>(name).cloned(),
+        let value = if parameter.is_integer() {
+            matches.get_one::<i64>(name).map(i64::to_string)
+        } else {
+            matches.get_one::<String>(name).cloned()
         };
         let Some(value) = value else { continue };
-        match parameter.location() {
-            ParameterLocation::Path => {
-                path = path.replace(&format!("{{{name}}}"), &value);
-                call = call.path_param(name, &value);
-            }
-            _ => {
-                query.push(format!("{name}={value}"));
-                call = call.query(name, &value);
-            }
-        }
+        call = match parameter.location() {
+            ParameterLocation::Path => call.path_param(name, &value),
+            _ => call.query(name, &value),
+        };
     }
     if op.body_type().is_some() {
         let body = body::from_flags(matches, op.body_fields(), |json| op.check_body(json))?;
@@ -213,23 +226,11 @@ async fn call(
             call = call.json(&body);
         }
     }
-    if verbose {
-        let query = if query.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", query.join("&"))
-        };
-        eprintln!("> {} {path}{query} ({})", op.method(), op.id());
-    }
-    let started = Instant::now();
-    let answer = call.send().await?;
-    if verbose {
-        eprintln!(
-            "< {} in {} ms",
-            answer.status,
-            started.elapsed().as_millis()
-        );
-    }
+    Ok(call)
+}
+
+/// The answer decoded as the operation's type (`Null` for none).
+fn decode(op: &'static Operation, answer: RawResponse) -> Result<Value, Failure> {
     if op.answer_type().is_some() {
         Ok(op.decode_answer(&answer.body)?)
     } else if answer.body.iter().all(u8::is_ascii_whitespace) {

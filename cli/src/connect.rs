@@ -1,72 +1,127 @@
-//! The client every command uses: the instance from `--url` or
-//! `DPLOYR_URL`, the token from `--token` or `DPLOYR_TOKEN`.
+//! Which instance a command reaches, and with which token: `--url`, else
+//! `--context`, else `DPLOYR_URL`, else `DPLOYR_CONTEXT`, else the current
+//! context. A context's token goes to that context's URL alone: with a URL
+//! given any other way, the token is `--token`'s or `DPLOYR_TOKEN`'s, or
+//! there is none. The environment is read by the library's builder.
 //!
-//! The token is read by hand rather than through clap's `env` support, so
-//! no help text, error or `--verbose` line can ever show its value.
-
-use std::time::Duration;
+//! The token is never taken through clap's `env` support, so no help text,
+//! error or `--verbose` line can ever show its value.
 
 use clap::ArgMatches;
 use dployr::{Client, ClientBuilder};
 
-use crate::exit::Failure;
+use crate::contexts::{Context, Store};
+use crate::exit::{Failure, TOKEN_HINT};
+use crate::expiry;
 
-/// Builds the client from the global flags and the environment.
-///
-/// Without `--url`, [`ClientBuilder::from_env`] reads the whole
-/// environment (URL, tokens, timeout). With it, the same variables other
-/// than `DPLOYR_URL` still apply.
+/// The variable naming a context for one shell or one command.
+pub const CONTEXT_VARIABLE: &str = "DPLOYR_CONTEXT";
+
+/// Where the instance came from, for `--verbose`.
+enum Source {
+    UrlFlag,
+    ContextFlag(Context),
+    UrlVariable,
+    ContextVariable(Context),
+    Current(Context),
+}
+
+/// The context `--context` or `DPLOYR_CONTEXT` names, if either does.
+pub fn chosen_context(matches: &ArgMatches) -> Option<String> {
+    matches
+        .get_one::<String>("context")
+        .cloned()
+        .or_else(|| variable(CONTEXT_VARIABLE))
+}
+
+/// Builds the client from the global flags, the environment and the
+/// contexts, in that order.
 pub fn client(matches: &ArgMatches, verbose: bool) -> Result<Client, Failure> {
-    let url = matches.get_one::<String>("url");
-    let token = matches.get_one::<String>("token");
-    let mut builder = match url {
-        None => ClientBuilder::from_env()?,
-        Some(url) => {
-            let mut builder = Client::builder(url.as_str());
-            if let Some(token) = env("DPLOYR_TOKEN")? {
-                builder = builder.access_token(token);
+    let source = if matches.get_one::<String>("url").is_some() {
+        Source::UrlFlag
+    } else if let Some(name) = matches.get_one::<String>("context") {
+        Source::ContextFlag(Store::open()?.context(name)?)
+    } else if variable("DPLOYR_URL").is_some() {
+        Source::UrlVariable
+    } else if let Some(name) = variable(CONTEXT_VARIABLE) {
+        Source::ContextVariable(Store::open()?.context(&name)?)
+    } else {
+        let store = Store::open()?;
+        let current = store.settings()?.current.ok_or_else(|| {
+            Failure::Input(
+                "no instance to reach: give --url URL, set DPLOYR_URL, or keep one with \
+                 `dployrctl context add NAME --url URL`"
+                    .into(),
+            )
+        })?;
+        Source::Current(store.context(&current)?)
+    };
+    let token_flag = matches.get_one::<String>("token");
+    let mut builder = match &source {
+        Source::UrlFlag => {
+            let url = matches.get_one::<String>("url").map_or("", String::as_str);
+            ClientBuilder::from_env_with_url(url)?
+        }
+        Source::UrlVariable => ClientBuilder::from_env()?,
+        Source::ContextFlag(context)
+        | Source::ContextVariable(context)
+        | Source::Current(context) => {
+            let builder = ClientBuilder::from_env_with_url(context.url.as_str())?;
+            match (&context.token, token_flag) {
+                (Some(token), None) => {
+                    if let Some(note) = expiry::expired(token) {
+                        return Err(Failure::Auth(format!(
+                            "the token of context {} {note}; nothing was sent. Keep a new one \
+                             with `dployrctl context add {} --url {}` (token on stdin), or \
+                             give one with --token",
+                            context.name, context.name, context.url
+                        )));
+                    }
+                    builder.access_token(token.as_str())
+                }
+                _ => builder,
             }
-            if let Some(token) = env("DPLOYR_REFRESH_TOKEN")? {
-                builder = builder.refresh_token(token);
-            }
-            if let Some(secs) = env("DPLOYR_TIMEOUT_SECS")? {
-                builder = builder.timeout(timeout(&secs)?);
-            }
-            builder
         }
     };
-    if let Some(token) = token {
+    if let Some(token) = token_flag {
         builder = builder.access_token(token.as_str());
     }
     if verbose {
-        let from = match (url, token) {
-            (Some(_), Some(_)) => "--url, token from --token",
-            (Some(_), None) => "--url, token (if any) from DPLOYR_TOKEN",
-            (None, Some(_)) => "DPLOYR_URL, token from --token",
-            (None, None) => "DPLOYR_URL, token (if any) from DPLOYR_TOKEN",
+        let from = match &source {
+            Source::UrlFlag => "--url".to_string(),
+            Source::UrlVariable => "DPLOYR_URL".to_string(),
+            Source::ContextFlag(c) => format!("context {} (--context)", c.name),
+            Source::ContextVariable(c) => format!("context {} ({CONTEXT_VARIABLE})", c.name),
+            Source::Current(c) => format!("context {} (current)", c.name),
         };
-        eprintln!("* instance from {from}");
+        let token = match (&source, token_flag) {
+            (_, Some(_)) => "--token",
+            (Source::ContextFlag(c) | Source::ContextVariable(c) | Source::Current(c), None)
+                if c.token.is_some() =>
+            {
+                "the context"
+            }
+            _ if variable("DPLOYR_TOKEN").is_some() => "DPLOYR_TOKEN",
+            _ => "none",
+        };
+        eprintln!("* instance from {from}; token from {token}");
     }
     Ok(builder.build()?)
 }
 
-/// A variable that is unset is `None`; one that is set must be usable.
-fn env(name: &str) -> Result<Option<String>, Failure> {
-    match std::env::var(name) {
-        Ok(value) if value.trim().is_empty() => Err(Failure::Input(format!("{name} is empty"))),
-        Ok(value) => Ok(Some(value)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(Failure::Input(format!("{name} is not valid UTF-8")))
-        }
+/// The client's token, required before a call that cannot go without one
+/// (a log stream carries it in its query).
+pub fn require_token(client: &Client) -> Result<(), Failure> {
+    if client.tokens().access_token().is_some() {
+        Ok(())
+    } else {
+        Err(Failure::Auth(format!(
+            "no access token is set, and a log stream needs one; {TOKEN_HINT}"
+        )))
     }
 }
 
-fn timeout(secs: &str) -> Result<Duration, Failure> {
-    match secs.trim().parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(Failure::Input(format!(
-            "DPLOYR_TIMEOUT_SECS must be a whole number of seconds above 0, got `{secs}`"
-        ))),
-    }
+/// A variable's value, when it is set and not blank.
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

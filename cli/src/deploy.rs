@@ -1,4 +1,4 @@
-//! `dployr deploy`: create a deployment from a file and, with `--wait`,
+//! `dployrctl deploy`: create a deployment from a file and, with `--wait`,
 //! follow it to its end with an exit code a pipeline can act on.
 
 use std::time::Duration;
@@ -12,8 +12,9 @@ use serde_json::json;
 use crate::body;
 use crate::exit::{one_line, Failure};
 use crate::output::{self, Format};
+use crate::progress::Live;
 
-/// Runs `dployr deploy`.
+/// Runs `dployrctl deploy`.
 pub async fn run(client: &Client, matches: &ArgMatches, format: Format) -> Result<(), Failure> {
     let path = matches
         .get_one::<String>("file")
@@ -34,16 +35,27 @@ pub async fn run(client: &Client, matches: &ArgMatches, format: Format) -> Resul
     }
     // Progress goes to stderr, so stdout holds only the finished deployment.
     eprintln!("deploying {} as {}", one_line(run.name()), run.id());
+    let created = run.created_at().timestamp_millis() as f64 / 1000.0;
+    let since = Duration::from_secs_f64((crate::age::now() - created).max(0.0));
+    let live = Live::start("pending", since);
     let mut progress = run.progress();
     while let Some(step) = progress.next().await {
         // An error here is the outcome, which `finish` returns too.
         let Ok(step) = step else { break };
         match step {
-            Progress::Log(line) => eprintln!("  | {}", one_line(&line)),
-            Progress::Status(status) => eprintln!("  = {status}"),
+            Progress::Log(line) => {
+                let line = one_line(&line);
+                live.line(&format!("  | {line}"));
+                live.step(&line);
+            }
+            Progress::Status(status) => {
+                live.line(&format!("  = {status}"));
+                live.phase(&status.to_string());
+            }
             _ => {}
         }
     }
+    drop(live);
     let deployment = progress.finish().await.map_err(Failure::Followed)?;
     let value = serde_json::to_value(&deployment)
         .map_err(|e| Failure::Input(format!("the deployment does not print as JSON: {e}")))?;

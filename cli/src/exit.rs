@@ -38,6 +38,12 @@ pub enum Failure {
     /// The SDK's error at the end of a deployment followed live: its log
     /// has been shown as it came, so only the reason is left to print.
     Followed(Error),
+    /// The command line's own files or settings cannot be used (a malformed
+    /// or readable-by-others file, an unknown context): exit 2, said as is.
+    Setup(String),
+    /// No usable token, found before anything was sent (an expired one, or
+    /// none for a log stream): exit 3, said as is.
+    Auth(String),
 }
 
 impl From<Error> for Failure {
@@ -49,8 +55,9 @@ impl From<Error> for Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Api(error) | Failure::Followed(error) => error.fmt(f),
+            Failure::Api(error) | Failure::Followed(error) => f.write_str(&words(error)),
             Failure::Input(why) => write!(f, "invalid input, nothing was sent: {why}"),
+            Failure::Setup(why) | Failure::Auth(why) => f.write_str(why),
         }
     }
 }
@@ -59,7 +66,8 @@ impl Failure {
     /// The exit code for this failure.
     pub fn code(&self) -> u8 {
         match self {
-            Failure::Input(_) => INVALID_INPUT,
+            Failure::Input(_) | Failure::Setup(_) => INVALID_INPUT,
+            Failure::Auth(_) => AUTH,
             Failure::Api(error) | Failure::Followed(error) => code_of(error.kind()),
         }
     }
@@ -77,6 +85,44 @@ impl Failure {
         }
         eprintln!("error: {self}");
         ExitCode::from(self.code())
+    }
+}
+
+/// How a user of the command line takes a token, for messages about one.
+pub const TOKEN_HINT: &str = "give one with --token or DPLOYR_TOKEN, or keep one in a context \
+     (`dployrctl context add NAME --url URL`, then `dployrctl context use NAME`)";
+
+/// The SDK's error in the command line's words: where the library's own
+/// sentence speaks to a program (its types, its methods), the facts it
+/// carries are worded for a person at a shell.
+fn words(error: &Error) -> String {
+    match error.kind() {
+        ErrorKind::DeploymentFailed => {
+            let id = one_line(error.deployment_id().unwrap_or("?"));
+            let status = error
+                .deployment_status()
+                .map_or_else(|| "?".to_string(), ToString::to_string);
+            format!(
+                "deployment {} ({id}) ended with status {status} ({}); its whole log: \
+                 `dployrctl logs {id}`",
+                one_line(error.deployment_name().unwrap_or("?")),
+                one_line(error.message()),
+            )
+        }
+        ErrorKind::Auth => format!(
+            "the access token could not be refreshed ({}); {TOKEN_HINT}",
+            one_line(error.message())
+        ),
+        _ if error.sent_without_token() => {
+            let status = error
+                .status()
+                .map_or_else(|| "401".to_string(), |s| s.to_string());
+            format!(
+                "the instance answered {status}: the request went out without an access \
+                 token, as none is set; {TOKEN_HINT}"
+            )
+        }
+        _ => error.to_string(),
     }
 }
 
@@ -112,6 +158,8 @@ mod tests {
         assert_eq!(code_of(ErrorKind::Server), 1);
         assert_eq!(code_of(ErrorKind::DeploymentFailed), 1);
         assert_eq!(Failure::Input("x".into()).code(), 2);
+        assert_eq!(Failure::Setup("x".into()).code(), 2);
+        assert_eq!(Failure::Auth("x".into()).code(), 3);
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! `dployr logs`: a deployment's or service's log as plain lines.
+//! `dployrctl logs`: a deployment's or service's log as plain lines.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
 use clap::ArgMatches;
 use dployr::{Client, LogEvent, Reconnect};
+
+use crate::connect;
 use futures_util::StreamExt;
 
 use crate::exit::Failure;
@@ -14,18 +16,24 @@ use crate::exit::Failure;
 /// means the reader has caught up.
 const QUIET: Duration = Duration::from_secs(1);
 
-/// Runs `dployr logs`.
-pub async fn run(client: &Client, matches: &ArgMatches, verbose: bool) -> Result<(), Failure> {
+/// Runs `dployrctl logs`.
+pub async fn run(client: &Client, matches: &ArgMatches) -> Result<(), Failure> {
     let id = matches
         .get_one::<String>("id")
         .ok_or_else(|| Failure::Input("DEPLOYMENT_ID is required".into()))?;
     let follow = matches.get_flag("follow");
-    if verbose {
-        eprintln!("> GET /logs/stream?id={id} (resumed after drops)");
-    }
+    connect::require_token(client)?;
     let mut stream = client
         .log_stream(id.as_str())
         .resume(Reconnect::default())
+        // Told by the library when, and only when, a dropped stream is
+        // reopened; stdout keeps the log's lines alone.
+        .on_reconnect(|r| {
+            eprintln!(
+                "the log stream dropped; reconnecting (attempt {} of {})",
+                r.attempt, r.max_attempts
+            )
+        })
         .open()
         .await?;
     let mut out = io::stdout().lock();

@@ -1,20 +1,25 @@
-//! `dployr`: the Dployr API from the command line.
+//! `dployrctl`: the control tool of a Dployr instance, its API from the
+//! command line (beside the daemon `dployrd` and Dployr's own `dployr`).
 //!
 //! Every operation of the API's spec is a command made at start-up from
 //! [`dployr::operations`] (see `commands.rs` and `naming.rs`); `deploy`,
-//! `logs`, `api` and `completions` are written by hand.
+//! `logs`, `api`, `context` and `completions` are written by hand.
 
+mod age;
 mod api;
 mod body;
 mod cli;
 mod commands;
 mod connect;
+mod contexts;
 mod deploy;
 mod exit;
+mod expiry;
 mod logs;
 mod naming;
 mod output;
-mod pages;
+mod progress;
+mod verbose;
 
 use std::process::ExitCode;
 
@@ -32,7 +37,7 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("error: dployr stopped on an internal error{at}; please report it");
+        eprintln!("error: dployrctl stopped on an internal error{at}; please report it");
     }));
     let entries = commands::entries();
     let mut root = cli::root(&entries);
@@ -49,7 +54,7 @@ fn main() -> ExitCode {
     };
     if name == "completions" {
         if let Some(shell) = sub.get_one::<clap_complete::Shell>("shell") {
-            clap_complete::generate(*shell, &mut root, "dployr", &mut std::io::stdout());
+            clap_complete::generate(*shell, &mut root, "dployrctl", &mut std::io::stdout());
         }
         return ExitCode::SUCCESS;
     }
@@ -72,21 +77,28 @@ fn main() -> ExitCode {
 /// Runs the command `matches` names.
 async fn dispatch(entries: &[Entry], matches: &ArgMatches) -> Result<(), Failure> {
     let format = Format::choose(matches.get_one::<String>("output").map(String::as_str));
-    let verbose = matches.get_flag("verbose");
-    let client = connect::client(matches, verbose)?;
-    let unknown = || Failure::Input("no such command; see `dployr --help`".into());
+    if matches.get_flag("verbose") {
+        verbose::start();
+    }
+    let unknown = || Failure::Input("no such command; see `dployrctl --help`".into());
     let (name, sub) = matches.subcommand().ok_or_else(unknown)?;
+    if name == "context" {
+        // Keeps contexts; reaches no instance.
+        let chosen = connect::chosen_context(matches);
+        return contexts::command::run(sub, chosen.as_deref(), format);
+    }
+    let client = connect::client(matches, matches.get_flag("verbose"))?;
     match name {
         "deploy" => deploy::run(&client, sub, format).await,
-        "logs" => logs::run(&client, sub, verbose).await,
-        "api" => api::run(&client, sub, format, verbose).await,
+        "logs" => logs::run(&client, sub).await,
+        "api" => api::run(&client, sub, format).await,
         noun => {
             let (verb, args) = sub.subcommand().ok_or_else(unknown)?;
             let entry = entries
                 .iter()
                 .find(|e| e.name.noun == noun && e.name.verb == verb)
                 .ok_or_else(unknown)?;
-            commands::run(&client, entry.op, args, format, verbose).await
+            commands::run(&client, entry.op, args, format).await
         }
     }
 }

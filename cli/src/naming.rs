@@ -15,7 +15,7 @@ pub struct CommandName {
     pub verb: String,
 }
 
-/// The command `dployr NOUN VERB` for an operation with this id and tag.
+/// The command `dployrctl NOUN VERB` for an operation with this id and tag.
 ///
 /// The tag's words are removed once, where they first appear in the id, in
 /// the tag's own form or with its last word singular or plural

@@ -106,7 +106,32 @@ impl ClientBuilder {
         Self::from_lookup(|name| std::env::var(name))
     }
 
+    /// A builder for the instance at `base_url`, found some other way than
+    /// `DPLOYR_URL` (a command-line flag, a configuration file), with the
+    /// rest of the environment applied: `DPLOYR_TOKEN`,
+    /// `DPLOYR_REFRESH_TOKEN` and `DPLOYR_TIMEOUT_SECS` as
+    /// [`Client::from_env`] reads them. `DPLOYR_URL` is not read, so a URL
+    /// given on purpose always wins over the environment's.
+    ///
+    /// ```
+    /// let url = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:8080".into());
+    /// let client = dployr::ClientBuilder::from_env_with_url(url)?.build()?;
+    /// # Ok::<(), dployr::Error>(())
+    /// ```
+    pub fn from_env_with_url(base_url: impl Into<String>) -> Result<Self, Error> {
+        Self::from_lookup_with_url(Some(base_url.into()), |name| std::env::var(name))
+    }
+
     fn from_lookup(
+        lookup: impl Fn(&str) -> Result<String, std::env::VarError>,
+    ) -> Result<Self, Error> {
+        Self::from_lookup_with_url(None, lookup)
+    }
+
+    /// The environment through `lookup`; `DPLOYR_URL` only when no
+    /// `base_url` is given.
+    fn from_lookup_with_url(
+        base_url: Option<String>,
         lookup: impl Fn(&str) -> Result<String, std::env::VarError>,
     ) -> Result<Self, Error> {
         let read = |name: &str| match lookup(name) {
@@ -117,9 +142,12 @@ impl ClientBuilder {
                 Err(Error::config(name, "is not valid UTF-8"))
             }
         };
-        let url = read("DPLOYR_URL")?.ok_or_else(|| {
-            Error::config("DPLOYR_URL", "is not set; set it to the instance's URL")
-        })?;
+        let url = match base_url {
+            Some(url) => url,
+            None => read("DPLOYR_URL")?.ok_or_else(|| {
+                Error::config("DPLOYR_URL", "is not set; set it to the instance's URL")
+            })?,
+        };
         let mut builder = ClientBuilder::new(url);
         builder.access_token = read("DPLOYR_TOKEN")?;
         builder.refresh_token = read("DPLOYR_REFRESH_TOKEN")?;
@@ -377,6 +405,30 @@ mod tests {
         assert_eq!(built.tokens().access_token().as_deref(), Some("a"));
         assert_eq!(built.tokens().refresh_token().as_deref(), Some("r"));
         assert_eq!(timeout_of(&built, &LIST_SERVICES), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_url_given_otherwise_takes_the_rest_of_the_environment() {
+        let lookup = |name: &str| match name {
+            "DPLOYR_URL" => Ok("http://from-env".to_string()),
+            "DPLOYR_TOKEN" => Ok("a".to_string()),
+            "DPLOYR_TIMEOUT_SECS" => Ok("7".to_string()),
+            _ => Err(std::env::VarError::NotPresent),
+        };
+        let built = ClientBuilder::from_lookup_with_url(Some("http://given".into()), lookup)
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(built.baseurl, "http://given");
+        assert_eq!(built.tokens().access_token().as_deref(), Some("a"));
+        assert_eq!(timeout_of(&built, &LIST_SERVICES), Duration::from_secs(7));
+        let bad = |name: &str| match name {
+            "DPLOYR_TIMEOUT_SECS" => Ok("soon".to_string()),
+            _ => Err(std::env::VarError::NotPresent),
+        };
+        let err =
+            ClientBuilder::from_lookup_with_url(Some("http://given".into()), bad).unwrap_err();
+        assert_eq!(err.field(), Some("DPLOYR_TIMEOUT_SECS"));
     }
 
     /// The deadline a call of `operation` by `client` gets.

@@ -303,6 +303,35 @@ impl Error {
         self.details.deployment.as_deref().map(|d| d.id.as_str())
     }
 
+    /// The name of the failed deployment (its request's `name`)
+    /// ([`ErrorKind::DeploymentFailed`]).
+    ///
+    /// ```
+    /// # fn show(error: &dployr::Error) {
+    /// if let (Some(name), Some(id)) = (error.deployment_name(), error.deployment_id()) {
+    ///     eprintln!("{name} ({id}) did not complete");
+    /// }
+    /// # }
+    /// ```
+    pub fn deployment_name(&self) -> Option<&str> {
+        self.details.deployment.as_deref().map(|d| d.name.as_str())
+    }
+
+    /// True when the call failed with 401 after going out without an access
+    /// token, because none was set: a program can then say how it takes one
+    /// (a flag, a variable) rather than that the token was refused.
+    ///
+    /// ```
+    /// # fn show(error: &dployr::Error) {
+    /// if error.sent_without_token() {
+    ///     eprintln!("no access token was sent; set one first");
+    /// }
+    /// # }
+    /// ```
+    pub fn sent_without_token(&self) -> bool {
+        self.details.sent_without_token
+    }
+
     /// The status the failed deployment ended with, usually `failed`
     /// ([`ErrorKind::DeploymentFailed`]).
     pub fn deployment_status(&self) -> Option<&DeploymentStatus> {

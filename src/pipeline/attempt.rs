@@ -33,7 +33,11 @@ pub(super) async fn run(plan: &Plan<'_>, mut request: Request) -> Result<Respons
         } else {
             None
         };
+        let watch = AttemptWatch::start(&request);
         let outcome = send_once(plan, request).await;
+        if let Some(watch) = watch {
+            watch.finish(plan, &outcome, attempt);
+        }
         let (failure, asked) = match classify(&outcome) {
             Outcome::Success => {
                 settings.budget.on_success(taken);
@@ -90,6 +94,56 @@ pub(super) async fn run(plan: &Plan<'_>, mut request: Request) -> Result<Respons
         }
         request = copy;
         attempt += 1;
+    }
+}
+
+/// The target of the one event each attempt records, at DEBUG: what a
+/// command line's `--verbose` shows, line by line.
+const ATTEMPT_TARGET: &str = "dployr::http::attempt";
+
+/// What the attempt event needs from before the send: taken only when a
+/// subscriber wants the event, so an attempt nobody watches costs one
+/// check of the callsite's interest.
+struct AttemptWatch {
+    started: std::time::Instant,
+    /// Path and query, credentials redacted.
+    target: String,
+}
+
+impl AttemptWatch {
+    fn start(request: &Request) -> Option<AttemptWatch> {
+        if !tracing::enabled!(target: ATTEMPT_TARGET, tracing::Level::DEBUG) {
+            return None;
+        }
+        let mut url = request.url().clone();
+        crate::secret::redact_url(&mut url);
+        let target = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_string(),
+        };
+        Some(AttemptWatch {
+            started: std::time::Instant::now(),
+            target,
+        })
+    }
+
+    /// One event: method, path and query, status or error kind, duration,
+    /// attempt number.
+    fn finish(self, plan: &Plan<'_>, outcome: &Result<Response, Error>, attempt: u32) {
+        let (status, error) = match outcome {
+            Ok(answer) => (Some(answer.status().as_u16()), None),
+            Err(e) => (e.status().map(|s| s.as_u16()), Some(e.kind().name())),
+        };
+        tracing::debug!(
+            target: ATTEMPT_TARGET,
+            attempt,
+            method = plan.method.as_str(),
+            path = self.target.as_str(),
+            status,
+            error,
+            duration_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+            "attempt"
+        );
     }
 }
 

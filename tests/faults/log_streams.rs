@@ -240,3 +240,43 @@ async fn a_done_cut_inside_its_last_line_is_asked_for_again() {
         .collect();
     assert_eq!(sent, [None, Some("1".into())]);
 }
+
+#[tokio::test]
+async fn a_reconnect_is_told_to_the_program_once_per_drop_and_never_before() {
+    let server = ScriptedServer::start(vec![
+        vec![
+            sse_head(),
+            send("retry: 10\n\nid: 1\ndata: one\n\nid: 2\nevent: done\ndata: all do"),
+        ],
+        vec![sse_head(), send("id: 2\nevent: done\ndata: all done\n")],
+    ])
+    .await;
+    let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = told.clone();
+    let logs = guarded(
+        "open",
+        client(&server.url)
+            .log_stream(DEPLOYMENT)
+            .resume(Reconnect::default())
+            .on_reconnect(move |r| seen.lock().unwrap().push(r.clone()))
+            .open(),
+    )
+    .await
+    .unwrap();
+    let mut logs = logs;
+    // The first line arrives before the drop: nothing is told yet.
+    let first = guarded("first", logs.next()).await.unwrap().unwrap();
+    assert_eq!(first, LogEvent::Line("one".into()));
+    assert!(told.lock().unwrap().is_empty());
+    let rest: Vec<LogEvent> = guarded("drain", logs.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rest, [LogEvent::Done("all done".into())]);
+    let told = told.lock().unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].attempt, 1);
+    assert_eq!(told[0].max_attempts, Reconnect::default().max_attempts);
+    assert_eq!(told[0].cause, ErrorKind::Stream);
+}

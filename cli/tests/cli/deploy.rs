@@ -1,4 +1,4 @@
-//! `dployr deploy` and `dployr logs`: what a pipeline sees.
+//! `dployrctl deploy` and `dployrctl logs`: what a pipeline sees.
 
 use std::time::Duration;
 
@@ -42,6 +42,34 @@ fn deploy_wait_exits_1_after_the_last_lines_and_the_reason() {
         ran.stderr
     );
     assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+    assert!(!ran.stderr.contains("log_tail"), "{}", ran.stderr);
+    assert!(last.contains("dployrctl logs "), "{}", ran.stderr);
+}
+
+#[test]
+fn verbose_shows_every_attempt_of_a_deploy_polls_and_stream_opens_included() {
+    let instance = Instance::start();
+    let token = instance.local.owner_token().to_string();
+    let ran = instance.run(&["--verbose", "deploy", "--file", path(&sample()), "--wait"]);
+    ran.expect(0);
+    let attempts: Vec<&str> = ran.stderr.lines().filter(|l| l.starts_with("> ")).collect();
+    assert!(
+        attempts
+            .iter()
+            .any(|l| l.starts_with("> POST /deployments  201")
+                || l.starts_with("> POST /deployments  200")),
+        "{}",
+        ran.stderr
+    );
+    let open = attempts
+        .iter()
+        .find(|l| l.starts_with("> GET /logs/stream?"))
+        .unwrap_or_else(|| panic!("no stream open in\n{}", ran.stderr));
+    assert!(open.contains("token=redacted"), "{open}");
+    for line in &attempts {
+        assert!(line.contains(" ms  (attempt "), "{line}");
+    }
+    assert!(!ran.stderr.contains(&token));
 }
 
 #[test]
@@ -70,7 +98,7 @@ fn deploy_exits_2_naming_what_is_wrong_and_sends_nothing() {
     bad_port["port"] = Value::from("eighty");
     let cases = [
         (
-            scratch("deploy-missing.json", "").with_file_name("dployr-cli-no-such-file.json"),
+            scratch("deploy-missing.json", "").with_file_name("dployrctl-no-such-file.json"),
             "cannot read",
         ),
         (
@@ -114,9 +142,18 @@ fn logs_follow_a_running_deployment_to_its_end_across_drops() {
     let instance = Instance::start();
     let created = instance.run(&["deploy", "--file", path(&sample())]);
     let id = created.json()["id"].as_str().unwrap().to_string();
+    let whole = instance.run(&["logs", &id, "--follow"]);
+    whole.expect(0);
+    assert!(!whole.stderr.contains("reconnecting"), "{}", whole.stderr);
     instance.local.drop_log_streams_after(2);
     let ran = instance.run(&["logs", &id, "--follow"]);
     ran.expect(0);
+    assert!(
+        ran.stderr
+            .contains("the log stream dropped; reconnecting (attempt 1 of "),
+        "{}",
+        ran.stderr
+    );
     assert_eq!(
         ran.stdout.lines().collect::<Vec<_>>(),
         [

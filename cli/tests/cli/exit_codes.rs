@@ -51,7 +51,29 @@ fn usage_and_invalid_input_exit_2() {
 fn auth_failures_exit_3() {
     let instance = Instance::start();
     let url = instance.local.url();
-    run(&["services", "list"], &[("DPLOYR_URL", &url)], None).expect(3);
+    // In the command line's words: what to give, not the library's types.
+    let no_token = run(&["services", "list"], &[("DPLOYR_URL", &url)], None);
+    no_token.expect(3);
+    for words in [
+        "--token",
+        "DPLOYR_TOKEN",
+        "context use",
+        "without an access token",
+    ] {
+        assert!(
+            no_token.stderr.contains(words),
+            "{words}: {}",
+            no_token.stderr
+        );
+    }
+    assert!(
+        !no_token.stderr.contains("TokenManager"),
+        "{}",
+        no_token.stderr
+    );
+    let logs = run(&["logs", "some-id"], &[("DPLOYR_URL", &url)], None);
+    logs.expect(3);
+    assert!(logs.stderr.contains("--token"), "{}", logs.stderr);
     run(
         &["services", "list", "--url", &url, "--token", "not-a-token"],
         &[],

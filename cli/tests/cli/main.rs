@@ -1,4 +1,4 @@
-//! The `dployr` binary run as a process against `dployr::testing::LocalInstance`:
+//! The `dployrctl` binary run as a process against `dployr::testing::LocalInstance`:
 //! every operation's command, deploy-and-wait, logs, the escape hatch, exit
 //! codes, output formats and the token kept out of every output.
 
@@ -9,7 +9,9 @@ mod support;
 #[allow(dead_code)]
 mod naming;
 
+mod contexts;
 mod deploy;
 mod exit_codes;
 mod operations;
 mod secrets;
+mod terminal;

@@ -33,7 +33,7 @@ fn every_operation_has_a_command_whose_json_decodes_as_its_answer() {
     let request = scratch("operations-create.json", &sample_named("api"));
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     // In an order that works: deletes come last. The log stream, being a
-    // stream, is `dployr logs`.
+    // stream, is `dployrctl logs`.
     let cases: Vec<(&str, Vec<String>)> = vec![
         ("listDeployments", s(&["--limit", "5", "--offset", "0"])),
         ("createDeployment", s(&["--body", path(&request)])),
@@ -146,7 +146,7 @@ fn every_operation_has_a_command_whose_json_decodes_as_its_answer() {
 fn help_lists_every_group_and_each_group_its_verbs() {
     let top = crate::support::run(&["--help"], &[], None);
     top.expect(0);
-    for word in ["deploy", "logs", "api", "completions"] {
+    for word in ["deploy", "logs", "api", "context", "completions"] {
         assert!(
             top.stdout.contains(&format!("\n  {word} ")),
             "{word}:\n{}",
@@ -252,6 +252,6 @@ fn completions_are_printed_for_each_shell() {
     version.expect(0);
     assert_eq!(
         version.stdout.trim(),
-        format!("dployr {}", env!("CARGO_PKG_VERSION"))
+        format!("dployrctl {}", env!("CARGO_PKG_VERSION"))
     );
 }

@@ -1,4 +1,4 @@
-//! Runs the built `dployr` against a `LocalInstance` served from this
+//! Runs the built `dployrctl` against a `LocalInstance` served from this
 //! process, on a runtime of its own so the test thread can block on the
 //! child.
 
@@ -42,12 +42,12 @@ impl Instance {
         self.runtime.block_on(self.local.settled());
     }
 
-    /// `dployr ARGS` with the owner's token in `DPLOYR_TOKEN`.
+    /// `dployrctl ARGS` with the owner's token in `DPLOYR_TOKEN`.
     pub fn run(&self, args: &[&str]) -> Ran {
         self.run_as(Role::Owner, args)
     }
 
-    /// `dployr ARGS` with the token of `role` in `DPLOYR_TOKEN`.
+    /// `dployrctl ARGS` with the token of `role` in `DPLOYR_TOKEN`.
     pub fn run_as(&self, role: Role, args: &[&str]) -> Ran {
         run(
             args,
@@ -104,22 +104,54 @@ impl Ran {
     }
 }
 
-/// `dployr ARGS` with only `env` of the DPLOYR_ variables set, stdin from
-/// `stdin` (else empty), stdout a pipe (so JSON unless told otherwise).
-pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Ran {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dployr"));
+/// The variables that change what the binary does, none of them inherited
+/// from the shell that runs the tests.
+const CLEARED: [&str; 9] = [
+    "DPLOYR_URL",
+    "DPLOYR_TOKEN",
+    "DPLOYR_REFRESH_TOKEN",
+    "DPLOYR_TIMEOUT_SECS",
+    "DPLOYR_CONTEXT",
+    "NO_COLOR",
+    "CLICOLOR_FORCE",
+    "COLUMNS",
+    "XDG_CONFIG_HOME",
+];
+
+/// A configuration folder of no contexts, so no test reads the contexts of
+/// whoever runs it (a test that keeps contexts sets its own).
+fn no_contexts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dployrctl-no-contexts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary with the variables above cleared and `env` set.
+pub fn binary(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dployrctl"));
+    command.args(args);
+    with_env(&mut command, env);
     command
-        .args(args)
-        .env_remove("DPLOYR_URL")
-        .env_remove("DPLOYR_TOKEN")
-        .env_remove("DPLOYR_REFRESH_TOKEN")
-        .env_remove("DPLOYR_TIMEOUT_SECS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+}
+
+fn with_env(command: &mut Command, env: &[(&str, &str)]) {
+    for name in CLEARED {
+        command.env_remove(name);
+    }
+    command.env("XDG_CONFIG_HOME", no_contexts());
     for (key, value) in env {
         command.env(key, value);
     }
+}
+
+/// `dployrctl ARGS` with only `env` of the DPLOYR_ variables set, stdin from
+/// `stdin` (else empty), stdout a pipe (so JSON unless told otherwise).
+pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Ran {
+    let mut command = binary(args, env);
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = command.spawn().expect("the binary starts");
     let mut input = child.stdin.take().unwrap();
     input
@@ -149,11 +181,36 @@ pub fn sample_named(name: &str) -> String {
 
 /// A file holding `contents` in the tests' scratch directory.
 pub fn scratch(name: &str, contents: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dployr-cli-{name}"));
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dployrctl-{name}"));
     std::fs::write(&path, contents).unwrap();
     path
 }
 
 pub fn path(path: &Path) -> &str {
     path.to_str().unwrap()
+}
+
+/// `dployrctl ARGS` on a real pseudo-terminal `columns` wide, made by
+/// `script(1)`: stdout and stderr are the terminal, whose bytes come back
+/// as `stdout` (lines end in `\r\n` there, `\n` here).
+pub fn run_in_terminal(args: &[&str], env: &[(&str, &str)], columns: u16) -> Ran {
+    let quote = |word: &str| format!("'{}'", word.replace('\'', "'\\''"));
+    let line = std::iter::once(env!("CARGO_BIN_EXE_dployrctl"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let inner = format!("stty cols {columns} rows 50 && exec {line}");
+    let mut script = Command::new("script");
+    script.args(["-q", "-e", "-c", &inner, "/dev/null"]);
+    with_env(&mut script, env);
+    let output = script
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) runs");
+    Ran {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }
