@@ -504,6 +504,13 @@ mod tests {
     }
 
     #[test]
+    fn the_api_version_is_the_specs() {
+        let spec: serde_json::Value =
+            serde_norway::from_str(include_str!("../openapi.yaml")).unwrap();
+        assert_eq!(spec["info"]["version"].as_str(), Some(API_VERSION));
+    }
+
+    #[test]
     fn long_running_operations_have_their_own_timeout() {
         assert_eq!(RUN_SYSTEM_DOCTOR.timeout, Some(Duration::from_secs(600)));
         assert_eq!(INSTALL_SYSTEM.timeout, Some(Duration::from_secs(600)));
