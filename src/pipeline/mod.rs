@@ -20,6 +20,7 @@
 
 mod attempt;
 pub(crate) mod check;
+pub(crate) mod decide;
 pub(crate) mod decode;
 pub(crate) mod generated;
 mod plan;
