@@ -6,7 +6,9 @@
 //!   types deriving `schemars::JsonSchema`, formatted with prettyplease. One
 //!   pass over its syntax tree (`codegen/sends.rs`) keeps what each builder
 //!   does to build its request and hands the request to `crate::pipeline`,
-//!   so every operation returns `dployr::Error`;
+//!   so every operation returns `dployr::Error`; another
+//!   (`codegen/constructors.rs`) keeps the client's internal state out of
+//!   its public constructors;
 //! - `spec_facts.rs`: one `static` per operation with what the hand-written
 //!   layer needs to know of it (method, path, whether it is public, its
 //!   timeout, its parameters and their bounds, its body and answer types),
@@ -25,6 +27,8 @@
 
 // The build script's own modules live in codegen/; they are compiled only
 // here, never into the library.
+#[path = "codegen/constructors.rs"]
+mod constructors;
 #[path = "codegen/conventions.rs"]
 mod conventions;
 #[path = "codegen/document.rs"]
@@ -188,6 +192,7 @@ fn client_code(
     let mut file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     sends::wrap(&mut file, facts)?;
+    constructors::hide(&mut file)?;
     let code = prettyplease::unparse(&file);
     // A conversion that matched nothing would leave a secret as a plain,
     // printable `String`; that must fail here rather than go unnoticed.

@@ -352,8 +352,8 @@ impl TokenManager {
 /// ```
 /// // {"alg":"none"} . {"exp":1700000000} . (no signature)
 /// let jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDAwMDB9.";
-/// assert_eq!(dployr::auth::jwt_expiry(jwt), Some(1_700_000_000.0));
-/// assert_eq!(dployr::auth::jwt_expiry("opaque-token"), None);
+/// assert_eq!(dployr::jwt_expiry(jwt), Some(1_700_000_000.0));
+/// assert_eq!(dployr::jwt_expiry("opaque-token"), None);
 /// ```
 pub fn jwt_expiry(token: &str) -> Option<f64> {
     let mut parts = token.split('.');

@@ -21,8 +21,6 @@ use crate::retry::{Failure, Reconnect, RetryConfig};
 use crate::sse::{ByteString, Decoder, Event, Limits};
 use crate::Client;
 
-pub use crate::settings::DEFAULT_IDLE_TIMEOUT;
-
 /// One event of a log stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
