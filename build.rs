@@ -7,7 +7,8 @@
 //!   pass over its syntax tree (`codegen/sends.rs`) keeps what each builder
 //!   does to build its request and hands the request to `crate::pipeline`,
 //!   so every operation returns `dployr::Error`, and says on each method the
-//!   role its operation needs;
+//!   role its operation needs; another (`codegen/constructors.rs`) keeps the
+//!   client's internal state out of its public constructors;
 //! - `spec_facts.rs`: one `static` per operation with what the hand-written
 //!   layer needs to know of it (method, path, whether it is public, the
 //!   least role it needs, its timeout, its parameters and their bounds, its
@@ -27,6 +28,8 @@
 
 // The build script's own modules live in codegen/; they are compiled only
 // here, never into the library.
+#[path = "codegen/constructors.rs"]
+mod constructors;
 #[path = "codegen/conventions.rs"]
 mod conventions;
 #[path = "codegen/document.rs"]
@@ -202,6 +205,7 @@ fn client_code(
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     sends::wrap(&mut file, facts)?;
     role_docs::document_roles(&mut file, facts)?;
+    constructors::hide(&mut file)?;
     let code = prettyplease::unparse(&file);
     // A conversion that matched nothing would leave a secret as a plain,
     // printable `String`; that must fail here rather than go unnoticed.

@@ -335,6 +335,14 @@ pub(crate) fn render_facts(spec: &Document, facts: &Facts) -> Result<String, Str
         "/// The largest page the API serves (the spec's `maximum` of `{PAGE_SIZE_PARAMETER}`).\n\
          pub const MAX_PAGE_SIZE: u32 = {page};\n"
     );
+    let version = spec.root["info"]["version"]
+        .as_str()
+        .ok_or("`info.version` is not a string")?;
+    let _ = writeln!(
+        out,
+        "/// The version of the API the spec describes (its `info.version`).\n\
+         pub(crate) const API_VERSION: &str = {version:?};\n"
+    );
     for (name, f) in facts {
         let timeout = match f.timeout_secs {
             Some(secs) => format!("Some(Duration::from_secs({secs}))"),

@@ -82,6 +82,13 @@ struct State {
     margin: Duration,
 }
 
+/// What an attempt sends: the access token, if one is set, and whether a
+/// refresher could replace it.
+pub(crate) struct ForRequest {
+    pub(crate) access: Option<Arc<AccessToken>>,
+    pub(crate) refreshable: bool,
+}
+
 /// An access token with what every request needs from it, worked out once
 /// when the token is set rather than on every call.
 pub(crate) struct AccessToken {
@@ -280,39 +287,40 @@ impl TokenManager {
     }
 
     /// The access token to send now, refreshed first when it is a JWT about
-    /// to expire and a refresher is configured.
-    pub(crate) async fn token_for_request(&self) -> Result<Option<String>, Error> {
-        let access = self.access_for_request().await?;
-        Ok(access.map(|a| a.token.clone()))
-    }
-
-    /// Like [`token_for_request`](Self::token_for_request), with the header
-    /// ready to send: what every call reads, for the price of one read lock
-    /// and a reference count while the token is fresh.
-    pub(crate) async fn access_for_request(&self) -> Result<Option<Arc<AccessToken>>, Error> {
+    /// to expire and a refresher is configured, with the header ready to
+    /// send, and whether a refusal of it may be refreshed: what every
+    /// attempt reads, for the price of one read lock and a reference count
+    /// while the token is fresh.
+    pub(crate) async fn access_for_request(&self) -> Result<ForRequest, Error> {
         let stale = {
             let state = self.read();
+            let refreshable = state.refresher.is_some();
             match &state.access {
-                Some(access)
-                    if state.refresher.is_some() && access.expires_within(state.margin) =>
-                {
+                Some(access) if refreshable && access.expires_within(state.margin) => {
                     access.clone()
                 }
-                current => return Ok(current.clone()),
+                current => {
+                    return Ok(ForRequest {
+                        access: current.clone(),
+                        refreshable,
+                    })
+                }
             }
         };
         // Boxed: a refresh is rare, and its future would otherwise be part of
         // every call's.
-        Box::pin(self.refresh_replacing(Some(&stale.token)))
-            .await
-            .map(Some)
+        let access = Box::pin(self.refresh_replacing(Some(&*stale))).await?;
+        Ok(ForRequest {
+            access: Some(access),
+            refreshable: true,
+        })
     }
 
     /// Refreshes because `stale` was refused, unless another request already
     /// replaced it. Returns the token to retry with.
     pub(crate) async fn refresh_replacing(
         &self,
-        stale: Option<&str>,
+        stale: Option<&AccessToken>,
     ) -> Result<Arc<AccessToken>, Error> {
         let Some(refresher) = self.read().refresher.clone() else {
             return Err(Error::new(ErrorKind::Auth, "no refresher is configured"));
@@ -322,7 +330,8 @@ impl TokenManager {
         let (current, refresh_token) = {
             let state = self.read();
             let current = state.access.clone().filter(|current| {
-                Some(current.token.as_str()) != stale && !current.expires_within(state.margin)
+                stale.is_none_or(|stale| current.token != stale.token)
+                    && !current.expires_within(state.margin)
             });
             (current, state.refresh.clone())
         };
@@ -353,8 +362,8 @@ impl TokenManager {
 /// ```
 /// // {"alg":"none"} . {"exp":1700000000} . (no signature)
 /// let jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDAwMDB9.";
-/// assert_eq!(dployr::auth::jwt_expiry(jwt), Some(1_700_000_000.0));
-/// assert_eq!(dployr::auth::jwt_expiry("opaque-token"), None);
+/// assert_eq!(dployr::jwt_expiry(jwt), Some(1_700_000_000.0));
+/// assert_eq!(dployr::jwt_expiry("opaque-token"), None);
 /// ```
 pub fn jwt_expiry(token: &str) -> Option<f64> {
     #[derive(serde::Deserialize)]
@@ -495,7 +504,7 @@ mod tests {
         let tokens = TokenManager::new()
             .with_refresher(|_| async { Err::<Tokens, _>(std::io::Error::other("base is down")) });
         tokens.set_tokens(jwt(now()), "r");
-        let err = tokens.token_for_request().await.unwrap_err();
+        let err = tokens.access_for_request().await.err().unwrap();
         assert_eq!(err.kind(), ErrorKind::Auth);
         let source = std::error::Error::source(&err).unwrap();
         assert_eq!(source.to_string(), "base is down");

@@ -21,21 +21,25 @@
 //! # }
 //! ```
 //!
+//! Every name a program needs is at the crate root, and each type has one
+//! path. The modules that stay public hold what has no place at the root:
+//!
 //! | module | what it owns |
 //! |---|---|
 //! | [`types`] | the API's request and response types, generated |
 //! | [`builder`] | one request builder per operation, generated |
-//! | [`operations()`] | every operation's facts, read from the spec at build time |
-//! | [`auth`] | tokens, the refresher, JWT expiry |
-//! | [`retry`] | [`RetryConfig`], the [`RetryBudget`] and a log stream's [`Reconnect`] |
-//! | [`logs`] | typed, resumable log streams |
-//! | [`deploy`] | a deployment created and followed to `completed` or a typed failure |
-//! | [`error`] | [`Error`] and [`ErrorKind`] |
 //! | [`sse`] | a sans-IO server-sent events decoder |
-//! | [`secret`] | [`Secret`], the type of every value the spec marks secret |
 //! | [`Role`] | the roles a token carries, in order; [`Operation::role`] is the least an operation needs |
 //! | `testing` | `LocalInstance`, an in-process instance for tests (feature `testing`) |
 //! | `mock` | typed mocks of every operation, for tests (feature `mock`) |
+//!
+//! At the root: the [`Client`], made by [`create_dployr_client`] or a
+//! [`ClientBuilder`]; tokens ([`TokenManager`], [`Tokens`], [`jwt_expiry`]);
+//! retries ([`RetryConfig`], [`RetryBudget`], a log stream's [`Reconnect`]);
+//! log streams ([`LogStream`], [`LogEvent`]); deployments followed to their
+//! end ([`DeploymentRun`], [`Progress`]); every operation's facts
+//! ([`operations()`]); [`Error`] and [`ErrorKind`]; [`Secret`], the type of
+//! every value the spec marks secret; and the `DEFAULT_*` settings.
 //!
 //! Every call (a builder's `send`, [`Client::call`], [`Client::raw`], a log
 //! stream's open) goes through one pipeline: the call resolved once, checked
@@ -53,8 +57,8 @@
 
 // What users call.
 mod client;
-pub mod deploy;
-pub mod logs;
+mod deploy;
+mod logs;
 mod pages;
 mod raw;
 mod raw_pages;
@@ -63,18 +67,18 @@ mod raw_pages;
 mod pipeline;
 
 // Policies, the client's shared state and the spec's facts.
-pub mod auth;
+mod auth;
 mod facts;
-pub mod retry;
+mod retry;
 mod settings;
 mod timer_anchor;
 #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
 mod tls;
 
 // Leaves: the error type, the SSE decoder, secrets, roles.
-pub mod error;
+mod error;
 mod role;
-pub mod secret;
+mod secret;
 pub mod sse;
 
 // The generated client and types, and conveniences on them.
@@ -89,25 +93,26 @@ pub mod testing;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 
-pub use auth::{TokenManager, Tokens};
+pub use auth::{jwt_expiry, TokenManager, Tokens, DEFAULT_REFRESH_MARGIN};
 pub use client::builder::ClientBuilder;
 pub use client::create_dployr_client;
 pub use deploy::{DeploymentProgress, DeploymentRun, Progress, DEFAULT_WAIT_TIMEOUT};
-pub use error::{Error, ErrorKind};
+pub use error::{BoxError, Error, ErrorKind};
 pub use facts::{operations, BodyField, FieldKind, Operation, Parameter, ParameterLocation};
 pub use generated::{types, ByteStream, Client, ResponseValue};
 #[allow(deprecated)]
 pub use logs::Resume;
-pub use logs::{LogEvent, LogStream, LogStreamBuilder};
+pub use logs::{LogEvent, LogStream, LogStreamBuilder, Reconnecting};
 pub use pages::{Pages, MAX_PAGE_SIZE};
 pub use raw::{RawRequest, RawResponse};
 /// The HTTP method a [`Client::raw`] request takes (re-exported from `reqwest`).
 pub use reqwest::Method;
 pub use retry::{Reconnect, RetryBudget, RetryConfig};
 pub use role::Role;
-pub use secret::{NonEmptySecret, Secret};
+pub use secret::{EmptySecret, NonEmptySecret, Secret};
 pub use settings::{
-    ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    USER_AGENT,
 };
 
 /// The generated builders, one per operation (what `client.list_services()`

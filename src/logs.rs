@@ -15,13 +15,12 @@ use tokio::time::{Instant, Sleep};
 
 use crate::error::{Error, ErrorKind};
 use crate::facts::OPEN_LOG_STREAM;
+use crate::pipeline::decide::{Attempts, Next, Outcome};
 use crate::pipeline::generated::open_stream;
 use crate::pipeline::StreamOptions;
-use crate::retry::{Decision, Failure, Reconnect, RetryConfig};
+use crate::retry::{Failure, Reconnect, RetryConfig};
 use crate::sse::{ByteString, Decoder, Event, Limits};
 use crate::Client;
-
-pub use crate::settings::DEFAULT_IDLE_TIMEOUT;
 
 /// One event of a log stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -327,26 +326,29 @@ impl LogStreamBuilder {
             last_event_id,
             open_timeout: self.open_timeout,
             retry,
+            fills_token: true,
         }
     }
 }
 
 /// Opens the stream: the generated `openLogStream` request, through the
 /// pipeline with the stream's options, which fills in the token (header and
-/// query) on every attempt, `Last-Event-ID` and the headers' deadline.
+/// query) on every attempt, within the call's span, `Last-Event-ID` and the
+/// headers' deadline.
 async fn connect(client: &Client, id: &str, options: &StreamOptions) -> Result<Body, Error> {
-    // The builder requires its `token`; the pipeline replaces it on every
-    // attempt, as it does the header.
-    let token = client.tokens().token_for_request().await?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::Unauthorized,
-            "no access token is set; a log stream needs one for its `token` parameter",
-        )
-    })?;
-    let built = client.open_log_stream().id(id).token(token).build_request();
+    // The builder requires its `token` parameter: a stand-in, never sent,
+    // that the pipeline replaces with the token it resolves.
+    let built = client
+        .open_log_stream()
+        .id(id)
+        .token(TOKEN_STAND_IN)
+        .build_request();
     let answer = open_stream(&OPEN_LOG_STREAM, built, options).await?;
     Ok(Box::pin(answer.bytes_stream()))
 }
+
+/// What the generated builder is given for the token it requires.
+const TOKEN_STAND_IN: &str = "filled-by-the-pipeline";
 
 /// What a reconnect attempt ends with.
 struct Reconnected {
@@ -436,24 +438,25 @@ struct ReconnectWith {
     resume: Reconnect,
 }
 
-/// Waits, then reopens the stream. The client's retry policy, with the
-/// stream's [`Reconnect`] as its attempts and waits, decides whether to
-/// reopen and how long to wait first (a lost stream counts as a lost
-/// connection), and which failures of the reopen itself are tried again.
+/// Waits, then reopens the stream. The pipeline's decide step, with the
+/// client's retry policy and the stream's [`Reconnect`] as its attempts and
+/// waits, says whether to reopen and how long to wait first, and which
+/// failures of the reopen itself are tried again.
 async fn reconnect(options: ReconnectWith, lost: Error, from: Resumption) -> Reconnected {
     let ReconnectWith { builder, resume } = options;
     let settings = &builder.client.inner.settings;
     let policy = settings.retry.for_reconnects(&resume);
-    let attempt = from.failed_attempts + 1;
-    let decision = policy.decide(
-        &settings.budget,
-        &reqwest::Method::GET,
-        Failure::Transport,
-        attempt,
-        from.retry,
-        false,
-    );
-    let Decision::Restart { wait, .. } = decision else {
+    let get = reqwest::Method::GET;
+    let mut attempts = Attempts::from(&policy, &settings.budget, &get, from.failed_attempts + 1);
+    let attempt = attempts.number();
+    // A lost stream counts as a lost connection.
+    let lost_connection = Outcome::Failed {
+        failure: Failure::Transport,
+        asked: from.retry,
+        resendable: true,
+        refreshable: false,
+    };
+    let Next::Restart { wait, .. } = attempts.decide(lost_connection) else {
         return Reconnected {
             body: Err(gave_up(&lost, &resume, None)),
             failed_attempts: from.failed_attempts,

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::facts::{Operation, ParameterLocation, RAW};
-use crate::pipeline::{self, decode, Plan};
+use crate::pipeline::{self, check, decode, Plan};
 use crate::Client;
 
 impl Client {
@@ -137,23 +137,13 @@ impl RawRequest {
                 .map_err(|e| Error::invalid_input("path", format!("does not form a URL ({e})")));
         }
         let op = self.operation;
-        if op.streaming {
-            return Err(Error::invalid_input(
-                op.id,
-                "answers with a log stream; open it with Client::log_stream",
-            ));
-        }
-        for parameter in op.parameters {
+        check::check_given(op, |parameter| {
             let given = match parameter.location {
-                ParameterLocation::Path => {
-                    self.path_params.iter().any(|(n, _)| n == parameter.name)
-                }
-                ParameterLocation::Query => self.query.iter().any(|(n, _)| n == parameter.name),
+                ParameterLocation::Path => &self.path_params,
+                ParameterLocation::Query => &self.query,
             };
-            if parameter.required && !parameter.credential && !given {
-                return Err(Error::invalid_input(parameter.name, "is required"));
-            }
-        }
+            given.iter().any(|(n, _)| n == parameter.name)
+        })?;
         let mut url = reqwest::Url::parse(&self.client.baseurl)
             .map_err(|e| Error::invalid_input("path", format!("does not form a URL ({e})")))?;
         let mut segments = Vec::new();

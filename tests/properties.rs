@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Number, Value};
 
-use dployr::auth::jwt_expiry;
+use dployr::jwt_expiry;
 use support::spec;
 
 fn config() -> Config {

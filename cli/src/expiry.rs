@@ -6,7 +6,7 @@ use crate::age;
 /// `expired 3h ago` when `token` is a JWT whose `exp` has passed; `None`
 /// for a token still valid or one that carries no expiry.
 pub fn expired(token: &str) -> Option<String> {
-    let exp = dployr::auth::jwt_expiry(token)?;
+    let exp = dployr::jwt_expiry(token)?;
     let now = age::now();
     (exp <= now).then(|| format!("expired {} ago", age::span(now - exp)))
 }

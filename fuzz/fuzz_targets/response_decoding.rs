@@ -34,7 +34,7 @@ fuzz_target!(|bytes: &[u8]| {
     check::<ErrorResponse>(bytes);
     check::<Deployment>(bytes);
     check::<Blueprint>(bytes);
-    if let Some(exp) = dployr::auth::jwt_expiry(&String::from_utf8_lossy(bytes)) {
+    if let Some(exp) = dployr::jwt_expiry(&String::from_utf8_lossy(bytes)) {
         assert!(exp.is_finite());
     }
 });

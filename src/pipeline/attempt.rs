@@ -1,83 +1,68 @@
-//! Steps 3 and 4: each attempt resolves the token (so its expiry is checked
+//! Step 3: each attempt resolves the token (so its expiry is checked
 //! before every send, a retry after a long wait included), sends, and
-//! classifies the outcome; the retry policy then decides, in one function,
-//! whether to restart (after a wait, or after refreshing a refused token:
-//! the same step) or to give up with the failure as an [`Error`].
+//! classifies the outcome; the decide step then says whether to restart
+//! (after a wait, or after refreshing a refused token: the same step) or to
+//! give up with the failure as an [`Error`].
 
 use std::future::Future;
+use std::sync::Arc;
 
-use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::header::AUTHORIZATION;
 use reqwest::{Request, Response, StatusCode};
 
+use super::decide::{Attempts, Next, Outcome};
 use super::decode;
 use super::plan::Plan;
 use crate::auth::AccessToken;
 use crate::error::{self, Error, ErrorKind};
 use crate::facts::Operation;
-use crate::retry::{Decision, Failure};
+use crate::retry::Failure;
 
-/// Sends `request` until it succeeds or the policy gives up. A success
+/// Sends `request` until it succeeds or the decide step gives up. A success
 /// answer is returned unread.
 pub(super) async fn run(plan: &Plan<'_>, mut request: Request) -> Result<Response, Error> {
     let settings = plan.settings;
-    let mut attempt: u32 = 1;
-    let mut refreshed = false;
-    // Budget tokens this call's retries took, given back when it succeeds.
-    let mut taken = 0;
+    let mut attempts = Attempts::new(&plan.retry, &settings.budget, &plan.method);
     loop {
-        let sent_token = authorize(plan, &mut request).await?;
-        let may_refresh = !refreshed && !plan.operation.public && settings.tokens.can_refresh();
-        // A copy is kept only when something could send the request again.
-        let spare = if attempt <= plan.retry.max_retries || may_refresh {
-            copy(&request)
-        } else {
-            None
-        };
+        let sent = authorize(plan, &mut request).await?;
+        // Kept to send again; `None` for a streamed body, which cannot be.
+        let spare = copy(&request);
         let watch = AttemptWatch::start(&request);
         let outcome = send_once(plan, request).await;
         if let Some(watch) = watch {
-            watch.finish(plan, &outcome, attempt);
+            watch.finish(plan, &outcome, attempts.number());
         }
-        let (failure, asked) = match classify(&outcome) {
-            Outcome::Success => {
-                settings.budget.on_success(taken);
-                record_answer(outcome.as_ref().ok(), attempt);
+        let next = attempts.decide(classify(&outcome, spare.is_some(), sent.refreshable));
+        let (wait, refresh) = match next {
+            Next::Done => {
+                record_answer(outcome.as_ref().ok(), attempts.number());
                 return outcome;
             }
-            Outcome::Failed(failure, asked) => (failure, asked),
-            Outcome::NotAnExchange => return outcome,
+            Next::GiveUp {
+                retryable,
+                budget_spent,
+            } => {
+                let given_up = GivenUp {
+                    attempt: attempts.number(),
+                    retryable,
+                    budget_spent,
+                    sent_token: sent.token.as_ref().is_some_and(|t| t.header.is_some()),
+                };
+                return Err(give_up(plan, outcome, given_up).await);
+            }
+            Next::Restart { wait, refresh } => (wait, refresh),
         };
-        let decision = match &spare {
-            Some(_) => plan.retry.decide(
-                &settings.budget,
-                &plan.method,
-                failure,
-                attempt,
-                asked,
-                may_refresh,
-            ),
-            None => Decision::GiveUp,
+        let Some(copy) = spare else {
+            unreachable!("the decide step restarts only a request it was told can be resent")
         };
-        let (
-            Decision::Restart {
-                wait,
-                cost,
-                refresh,
-            },
-            Some(copy),
-        ) = (&decision, spare)
-        else {
-            return Err(give_up(plan, outcome, failure, &decision, attempt, sent_token).await);
-        };
-        taken += cost;
+        let attempt = attempts.number() - 1;
         let outcome_status = outcome.as_ref().ok().map(|r| r.status().as_u16());
         drop(outcome);
-        if *refresh {
-            refreshed = true;
-            let stale = bearer_of(&copy);
+        if refresh {
             // Boxed, as is the wait below: the future of every call stays
             // small for the failures that are rare.
-            if let Err(e) = Box::pin(settings.tokens.refresh_replacing(stale.as_deref())).await {
+            let stale = sent.token.as_deref();
+            if let Err(e) = Box::pin(settings.tokens.refresh_replacing(stale)).await {
                 tracing::warn!(target: "dployr::http", attempt, "401 and the token could not be refreshed");
                 return Err(e);
             }
@@ -90,10 +75,9 @@ pub(super) async fn run(plan: &Plan<'_>, mut request: Request) -> Result<Respons
                 wait_ms = wait.as_millis() as u64,
                 "retrying"
             );
-            Box::pin(tokio::time::sleep(*wait)).await;
+            Box::pin(tokio::time::sleep(wait)).await;
         }
         request = copy;
-        attempt += 1;
     }
 }
 
@@ -163,40 +147,48 @@ fn record_answer(answer: Option<&Response>, attempt: u32) {
     }
 }
 
-/// How an attempt ended, as far as the policy is concerned.
-enum Outcome {
-    Success,
-    /// A failed exchange, with the wait the instance asked for.
-    Failed(Failure, Option<std::time::Duration>),
-    /// A failure that is no exchange's (a refused input, say).
-    NotAnExchange,
-}
-
-fn classify(outcome: &Result<Response, Error>) -> Outcome {
-    match outcome {
-        Ok(answer) if answer.status().is_success() => Outcome::Success,
-        Ok(answer) => Outcome::Failed(
+/// How an attempt ended, for the decide step.
+fn classify(outcome: &Result<Response, Error>, resendable: bool, refreshable: bool) -> Outcome {
+    let (failure, asked) = match outcome {
+        Ok(answer) if answer.status().is_success() => return Outcome::Success,
+        Ok(answer) => (
             Failure::Status(answer.status()),
             error::retry_after(answer.headers()),
         ),
         Err(error) => match Failure::of(error) {
-            Some(failure) => Outcome::Failed(failure, None),
-            None => Outcome::NotAnExchange,
+            Some(failure) => (failure, None),
+            None => return Outcome::Unclassified,
         },
+    };
+    Outcome::Failed {
+        failure,
+        asked,
+        resendable,
+        refreshable,
     }
 }
 
-/// The failure as the caller gets it: an error answer read (bounded) into
-/// an [`Error`], marked with the policy's view of it.
-async fn give_up(
-    plan: &Plan<'_>,
-    outcome: Result<Response, Error>,
-    failure: Failure,
-    decision: &Decision,
+/// What the decide step said when it gave up, and what was sent.
+struct GivenUp {
     attempt: u32,
+    retryable: bool,
+    budget_spent: bool,
+    /// An `Authorization` header went out.
     sent_token: bool,
-) -> Error {
+}
+
+/// The failure as the caller gets it: an error answer read (bounded) into
+/// an [`Error`], marked with the decide step's view of it.
+async fn give_up(plan: &Plan<'_>, outcome: Result<Response, Error>, given_up: GivenUp) -> Error {
+    let GivenUp {
+        attempt,
+        retryable,
+        budget_spent,
+        sent_token,
+    } = given_up;
     record_answer(outcome.as_ref().ok(), attempt);
+    let status = outcome.as_ref().ok().map(Response::status);
+    let refused = status == Some(StatusCode::UNAUTHORIZED);
     let mut error = match outcome {
         Ok(answer) => {
             Box::pin(decode::error_answer(
@@ -207,8 +199,8 @@ async fn give_up(
         }
         Err(error) => error,
     };
-    error.set_retryable(plan.retry.allows(&plan.method, failure));
-    if *decision == Decision::BudgetSpent {
+    error.set_retryable(retryable);
+    if budget_spent {
         error.set_budget_spent();
         tracing::warn!(
             target: "dployr::http",
@@ -217,30 +209,40 @@ async fn give_up(
             "not retrying: the client's retry budget is spent"
         );
     }
-    if !sent_token && !plan.operation.public && failure == Failure::Status(StatusCode::UNAUTHORIZED)
-    {
+    if refused && !sent_token && !plan.operation.public {
         error.set_sent_without_token();
     }
-    if let (Some(needed), Failure::Status(StatusCode::FORBIDDEN)) = (plan.operation.role, failure) {
+    if let (Some(needed), Some(StatusCode::FORBIDDEN)) = (plan.operation.role, status) {
         error.set_roles(needed, plan.settings.tokens.access_role());
     }
     error
 }
 
+/// What an attempt sent: the token (the one a refusal refreshes), and
+/// whether a refresher could replace it.
+struct Sent {
+    token: Option<Arc<AccessToken>>,
+    refreshable: bool,
+}
+
 /// Sets the token on this attempt: read now, so a JWT that came within the
 /// refresh margin while the call waited is refreshed before it is sent.
-/// Returns whether a token went out.
-async fn authorize(plan: &Plan<'_>, request: &mut Request) -> Result<bool, Error> {
+async fn authorize(plan: &Plan<'_>, request: &mut Request) -> Result<Sent, Error> {
     if plan.operation.public {
-        return Ok(false);
+        return Ok(Sent {
+            token: None,
+            refreshable: false,
+        });
     }
-    match plan.settings.tokens.access_for_request().await? {
-        Some(access) => {
-            set_token(request, plan.operation, &access);
-            Ok(access.header.is_some())
-        }
-        None => Ok(false),
+    let found = plan.settings.tokens.access_for_request().await?;
+    match &found.access {
+        Some(access) => set_token(request, plan.operation, access),
+        None => check_credential(plan)?,
     }
+    Ok(Sent {
+        token: found.access,
+        refreshable: found.refreshable,
+    })
 }
 
 /// Sets the access token on `request`: the `Authorization` header and, when
@@ -271,6 +273,19 @@ fn set_token(request: &mut Request, operation: &Operation, access: &AccessToken)
             .extend_pairs(others)
             .append_pair(name, token);
     }
+}
+
+/// Without a token set, a request whose token parameter the pipeline was
+/// to fill (a log stream's) is refused unsent; one whose caller filled it
+/// goes out as it is.
+fn check_credential(plan: &Plan<'_>) -> Result<(), Error> {
+    let (true, Some(name)) = (plan.fills_token, plan.operation.credential_query) else {
+        return Ok(());
+    };
+    Err(Error::new(
+        ErrorKind::Unauthorized,
+        format!("no access token is set; a log stream needs one for its `{name}` parameter"),
+    ))
 }
 
 /// One attempt, handed to reqwest at once. A JSON call's deadline covers
@@ -317,13 +332,4 @@ fn copy(request: &Request) -> Option<Request> {
     *copy.headers_mut() = request.headers().clone();
     *copy.version_mut() = request.version();
     Some(copy)
-}
-
-fn bearer_of(request: &Request) -> Option<String> {
-    let value: &HeaderValue = request.headers().get(AUTHORIZATION)?;
-    value
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::to_string)
 }

@@ -4,8 +4,8 @@
 //!
 //! 1. **plan** ([`Plan`]): the call resolved once: the operation's facts,
 //!    the timeout, the retry policy and budget, the stream's options;
-//! 2. **check** ([`send`]): the request against the operation's facts
-//!    (path, bounds), nothing sent when it does not fit;
+//! 2. **check**: the request against the operation's facts (path,
+//!    bounds, required parameters), nothing sent when it does not fit;
 //! 3. **attempt**: the token resolved (its expiry checked every attempt),
 //!    the request sent, the outcome classified;
 //! 4. **decide**: restart (after a wait, or after refreshing a refused
@@ -19,6 +19,8 @@
 //! progenitor hands over a request.
 
 mod attempt;
+pub(crate) mod check;
+pub(crate) mod decide;
 pub(crate) mod decode;
 pub(crate) mod generated;
 mod plan;
@@ -28,17 +30,13 @@ use std::future::Future;
 use futures_util::future::{self, Either};
 use futures_util::FutureExt as _;
 
-use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Request, Response};
 use tracing::field::Empty;
 use tracing::{Instrument as _, Span};
 
 use crate::error::Error;
-use crate::facts;
 
 pub(crate) use plan::{Plan, StreamOptions};
-
-const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 /// Steps 2 to 4: checks `request` against the plan's operation, then
 /// attempts it until it succeeds or the policy gives up. A success answer is
@@ -49,34 +47,10 @@ pub(crate) fn send<'a>(
     plan: &'a Plan<'a>,
     mut request: Request,
 ) -> impl Future<Output = Result<Response, Error>> + Send + 'a {
-    match check(plan, &mut request) {
+    match check::check(plan, &mut request) {
         Ok(()) => Either::Left(attempt::run(plan, request)),
         Err(refused) => Either::Right(future::ready(Err(refused))),
     }
-}
-
-/// Step 2: refuses a request its operation does not allow, and sets what
-/// the operation needs on every attempt (no token for a public operation;
-/// `Accept` and `Last-Event-ID` for a stream).
-fn check(plan: &Plan<'_>, request: &mut Request) -> Result<(), Error> {
-    let operation = plan.operation;
-    facts::check_path(operation, &plan.settings.base_path, request.url().path())
-        .and_then(|()| facts::check_request(operation, request))
-        .map_err(|(field, why)| Error::invalid_input(field, why))?;
-    if operation.public {
-        request.headers_mut().remove(AUTHORIZATION);
-    }
-    if operation.streaming {
-        let headers = request.headers_mut();
-        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
-        if let Some(id) = plan
-            .last_event_id
-            .and_then(|id| HeaderValue::from_str(id).ok())
-        {
-            headers.insert(LAST_EVENT_ID, id);
-        }
-    }
-    Ok(())
 }
 
 /// The `dployr.request` span of one call, made before its request is sent

@@ -25,6 +25,9 @@ pub(crate) struct Plan<'a> {
     pub(crate) retry: Cow<'a, RetryConfig>,
     /// Sent as `Last-Event-ID` when a stream is reopened.
     pub(crate) last_event_id: Option<&'a str>,
+    /// The request's token parameter is a stand-in for the pipeline to fill:
+    /// without a token to fill it with, nothing is sent.
+    pub(crate) fills_token: bool,
     pub(crate) method: Method,
     /// The path the request goes to, without its query (which may carry a
     /// credential): what the span and an error show.
@@ -40,6 +43,8 @@ pub(crate) struct StreamOptions {
     pub(crate) open_timeout: Option<Duration>,
     /// The policy of a reopen, in place of the client's own.
     pub(crate) retry: Option<RetryConfig>,
+    /// The request's token parameter is a stand-in (see [`Plan::fills_token`]).
+    pub(crate) fills_token: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -64,6 +69,7 @@ impl<'a> Plan<'a> {
             timeout,
             retry: Cow::Borrowed(&settings.retry),
             last_event_id: None,
+            fills_token: false,
             method: request.method().clone(),
             path: request.url().path().to_string(),
         }
@@ -84,6 +90,7 @@ impl<'a> Plan<'a> {
             plan.retry = Cow::Owned(retry.clone());
         }
         plan.last_event_id = options.last_event_id.as_deref();
+        plan.fills_token = options.fills_token;
         plan
     }
 }

@@ -1,7 +1,8 @@
-//! The retry policy, the one place that decides whether a failed attempt is
-//! tried again and how long to wait first: typed calls, [`raw`](crate::Client::raw)
-//! requests and log-stream reconnects all ask it, and
-//! [`Error::is_retryable`] reports its answer.
+//! The retry policy: which failures are tried again, how often and after
+//! what wait, and the budget every retry draws from. The pipeline's decide
+//! step applies it to typed calls, [`raw`](crate::Client::raw) requests and
+//! log-stream reconnects alike, and [`Error::is_retryable`] reports its
+//! answer.
 //!
 //! Retries are also bounded per client by a [`RetryBudget`], so that when an
 //! instance fails, its clients go back to one attempt per call instead of
@@ -235,43 +236,6 @@ impl RetryConfig {
         matches!(status.as_u16(), 429 | 502 | 503 | 504)
             || (self.retry_on_500 && status == StatusCode::INTERNAL_SERVER_ERROR)
     }
-
-    /// What to do after attempt number `attempt` (1 for the first) failed:
-    /// the one decision for calls and log-stream reconnects alike.
-    /// `can_refresh` says a refused token may be refreshed (once per call).
-    pub(crate) fn decide(
-        &self,
-        budget: &TokenBucket,
-        method: &Method,
-        failure: Failure,
-        attempt: u32,
-        asked: Option<Duration>,
-        can_refresh: bool,
-    ) -> Decision {
-        if failure == Failure::Status(StatusCode::UNAUTHORIZED) && can_refresh {
-            return Decision::Restart {
-                wait: Duration::ZERO,
-                cost: 0,
-                refresh: true,
-            };
-        }
-        if attempt > self.max_retries || !self.allows(method, failure) {
-            return Decision::GiveUp;
-        }
-        let cost = match (self.budget, failure) {
-            (None, _) => 0,
-            (Some(b), Failure::Timeout) => b.timeout_cost,
-            (Some(b), _) => b.retry_cost,
-        };
-        if !budget.withdraw(cost) {
-            return Decision::BudgetSpent;
-        }
-        Decision::Restart {
-            wait: self.backoff(attempt - 1, asked),
-            cost,
-            refresh: false,
-        }
-    }
 }
 
 /// How an attempt failed, as far as retrying is concerned.
@@ -299,22 +263,6 @@ impl Failure {
             _ => None,
         }
     }
-}
-
-/// The policy's answer for a failed attempt.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Decision {
-    /// Send the request again after `wait` (after refreshing the token when
-    /// `refresh`); `cost` tokens were taken from the budget.
-    Restart {
-        wait: Duration,
-        cost: u32,
-        refresh: bool,
-    },
-    /// Not retryable, or out of retries.
-    GiveUp,
-    /// Retryable, but the budget cannot pay for it.
-    BudgetSpent,
 }
 
 /// The tokens left in a client's [`RetryBudget`], shared by its clones.

@@ -1,4 +1,5 @@
-//! Unit tests of the retry policy and the budget.
+//! Unit tests of the retry policy (the budget is tested with the decide
+//! step that draws from it and refunds it).
 
 use super::*;
 
@@ -50,70 +51,4 @@ fn only_idempotent_methods_retry_answers_and_lost_connections() {
         ..config
     };
     assert!(config.allows(&Method::GET, failed));
-}
-
-#[test]
-fn the_budget_pays_for_retries_until_it_is_spent() {
-    let config = RetryConfig {
-        budget: Some(RetryBudget {
-            capacity: 12,
-            retry_cost: 5,
-            timeout_cost: 10,
-            success_refill: 1,
-        }),
-        ..steady()
-    };
-    let budget = TokenBucket::new(config.budget);
-    let busy = Failure::Status(StatusCode::SERVICE_UNAVAILABLE);
-    let decide = |attempt| config.decide(&budget, &Method::GET, busy, attempt, None, false);
-    assert!(matches!(decide(1), Decision::Restart { cost: 5, .. }));
-    assert!(matches!(decide(1), Decision::Restart { cost: 5, .. }));
-    assert_eq!(decide(1), Decision::BudgetSpent);
-    assert_eq!(budget.left(), 2);
-    // Not retryable at all: the budget is not consulted.
-    let post = config.decide(&budget, &Method::POST, busy, 1, None, false);
-    assert_eq!(post, Decision::GiveUp);
-    // Successes refill it, up to the capacity.
-    for _ in 0..3 {
-        budget.on_success(0);
-    }
-    assert!(matches!(decide(1), Decision::Restart { cost: 5, .. }));
-    budget.on_success(5);
-    budget.on_success(50);
-    assert_eq!(budget.left(), 12);
-    let timeout = config.decide(&budget, &Method::GET, Failure::Timeout, 1, None, false);
-    assert!(matches!(timeout, Decision::Restart { cost: 10, .. }));
-}
-
-#[test]
-fn a_refused_token_restarts_once_with_a_refresh() {
-    let config = steady();
-    let budget = TokenBucket::new(config.budget);
-    let refused = Failure::Status(StatusCode::UNAUTHORIZED);
-    let first = config.decide(&budget, &Method::POST, refused, 1, None, true);
-    assert_eq!(
-        first,
-        Decision::Restart {
-            wait: Duration::ZERO,
-            cost: 0,
-            refresh: true
-        }
-    );
-    let again = config.decide(&budget, &Method::POST, refused, 2, None, false);
-    assert_eq!(again, Decision::GiveUp);
-}
-
-#[test]
-fn without_a_budget_every_allowed_retry_is_made() {
-    let config = RetryConfig {
-        budget: None,
-        ..steady()
-    };
-    let budget = TokenBucket::new(None);
-    for _ in 0..1000 {
-        let d = config.decide(&budget, &Method::GET, Failure::Connect, 1, None, false);
-        assert!(matches!(d, Decision::Restart { cost: 0, .. }));
-    }
-    let last = config.decide(&budget, &Method::GET, Failure::Connect, 4, None, false);
-    assert_eq!(last, Decision::GiveUp);
 }

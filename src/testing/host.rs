@@ -7,8 +7,7 @@ use crate::types::{BuildInfo, HardwareInfo, Partition, StorageInfo, SystemInfo};
 
 /// The instance's version: the API version its spec describes.
 pub(crate) fn version() -> String {
-    use progenitor_client::ClientInfo as _;
-    format!("v{}", crate::Client::api_version())
+    format!("v{}", crate::facts::API_VERSION)
 }
 
 /// A duration as Go's `time.Duration.String` writes a whole number of
