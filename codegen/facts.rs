@@ -340,7 +340,9 @@ pub(crate) fn render_facts(spec: &Document, facts: &Facts) -> Result<String, Str
         .ok_or("`info.version` is not a string")?;
     let _ = writeln!(
         out,
-        "/// The version of the API the spec describes (its `info.version`).\n\
+        "/// The version of the API the spec describes (its `info.version`);\n\
+         /// `LocalInstance` reports it as its own.\n\
+         #[cfg_attr(not(feature = \"testing\"), allow(dead_code))]\n\
          pub(crate) const API_VERSION: &str = {version:?};\n"
     );
     for (name, f) in facts {
