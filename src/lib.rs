@@ -68,10 +68,10 @@ mod pipeline;
 
 // Policies, the client's shared state and the spec's facts.
 mod auth;
+mod deadline;
 mod facts;
 mod retry;
 mod settings;
-mod timer_anchor;
 #[cfg(any(feature = "rustls", feature = "native-tls", feature = "rustls-ring"))]
 mod tls;
 

@@ -113,9 +113,10 @@ impl RawRequest {
         let plan = Plan::call(&client, operation, &request);
         let span = pipeline::span(&plan, &request);
         pipeline::traced(&plan, span, async {
-            let answer = pipeline::send(&plan, request).await?;
+            let (answer, deadline) = pipeline::send(&plan, request).await?;
+            let max = plan.settings.max_response_bytes;
             let (status, headers, body) =
-                decode::bytes(answer, plan.settings.max_response_bytes).await?;
+                pipeline::read(&plan, deadline, decode::bytes(answer, max)).await?;
             Ok(RawResponse {
                 status,
                 headers,

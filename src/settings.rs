@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::TokenManager;
+use crate::deadline::Deadlines;
 use crate::retry::{RetryConfig, TokenBucket};
-use crate::timer_anchor::TimerAnchor;
 
 /// The timeout of a call, unless its operation or the caller says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,8 +46,9 @@ pub(crate) struct Settings {
     /// The path of the base URL without its trailing `/` (often empty), which
     /// every request path starts with.
     pub(crate) base_path: String,
-    /// Keeps call deadlines from waking the runtime (see `timer_anchor`).
-    pub(crate) anchor: Arc<TimerAnchor>,
+    /// Every call's deadline, watched without a timer per call (see
+    /// `deadline`).
+    pub(crate) deadlines: Arc<Deadlines>,
 }
 
 impl fmt::Debug for ClientState {

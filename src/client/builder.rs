@@ -302,7 +302,7 @@ impl ClientBuilder {
             max_response_bytes: self.max_response_bytes,
             log_idle_timeout: self.log_idle_timeout,
             base_path: url.path().trim_end_matches('/').to_string(),
-            anchor: Default::default(),
+            deadlines: Default::default(),
         });
         Ok(Client::new_with_client(base_url, http, state))
     }

@@ -14,13 +14,18 @@ use super::decide::{Attempts, Next, Outcome};
 use super::decode;
 use super::plan::Plan;
 use crate::auth::AccessToken;
+use crate::deadline::{Deadline, Elapsed};
 use crate::error::{self, Error, ErrorKind};
 use crate::facts::Operation;
 use crate::retry::Failure;
 
 /// Sends `request` until it succeeds or the decide step gives up. A success
-/// answer is returned unread.
-pub(super) async fn run(plan: &Plan<'_>, mut request: Request) -> Result<Response, Error> {
+/// answer is returned unread, with the deadline of the attempt that got it,
+/// which reading its body keeps to.
+pub(super) async fn run(
+    plan: &Plan<'_>,
+    mut request: Request,
+) -> Result<(Response, Deadline), Error> {
     let settings = plan.settings;
     let mut attempts = Attempts::new(&plan.retry, &settings.budget, &plan.method);
     loop {
@@ -28,7 +33,11 @@ pub(super) async fn run(plan: &Plan<'_>, mut request: Request) -> Result<Respons
         // Kept to send again; `None` for a streamed body, which cannot be.
         let spare = copy(&request);
         let watch = AttemptWatch::start(&request);
-        let outcome = send_once(plan, request).await;
+        let mut deadline = settings.deadlines.start(plan.timeout);
+        let outcome = match deadline.run(send_once(plan, request)).await {
+            Ok(outcome) => outcome,
+            Err(Elapsed) => Err(timed_out(plan, &deadline)),
+        };
         if let Some(watch) = watch {
             watch.finish(plan, &outcome, attempts.number());
         }
@@ -36,7 +45,7 @@ pub(super) async fn run(plan: &Plan<'_>, mut request: Request) -> Result<Respons
         let (wait, refresh) = match next {
             Next::Done => {
                 record_answer(outcome.as_ref().ok(), attempts.number());
-                return outcome;
+                return outcome.map(|answer| (answer, deadline));
             }
             Next::GiveUp {
                 retryable,
@@ -288,36 +297,28 @@ fn check_credential(plan: &Plan<'_>) -> Result<(), Error> {
     ))
 }
 
-/// One attempt, handed to reqwest at once. A JSON call's deadline covers
-/// its whole exchange (reqwest's own timeout); a stream's covers only the
-/// answer's headers, since its body has no end in time.
+/// One attempt, handed to reqwest at once. Its deadline is the pipeline's
+/// (see `crate::deadline`), not reqwest's, which would register a timer for
+/// every call.
 fn send_once(
     plan: &Plan<'_>,
-    mut request: Request,
+    request: Request,
 ) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
-    plan.settings.anchor.hold();
-    let header_deadline = if plan.operation.streaming {
-        Some(plan.timeout)
-    } else {
-        *request.timeout_mut() = Some(plan.timeout);
-        None
-    };
     let sent = plan.http.execute(request);
-    async move {
-        let Some(deadline) = header_deadline else {
-            return sent.await.map_err(Error::from_reqwest);
-        };
-        match Box::pin(tokio::time::timeout(deadline, sent)).await {
-            Ok(sent) => sent.map_err(Error::from_reqwest),
-            Err(_) => Err(Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "the instance sent no answer headers within {}s",
-                    deadline.as_secs_f32()
-                ),
-            )),
-        }
-    }
+    async move { sent.await.map_err(Error::from_reqwest) }
+}
+
+/// The error of an attempt whose deadline passed: a JSON call's covers its
+/// whole exchange, its answer's body included; a stream's only the answer's
+/// headers, since its body has no end in time.
+pub(super) fn timed_out(plan: &Plan<'_>, deadline: &Deadline) -> Error {
+    let secs = deadline.timeout().as_secs_f32();
+    let message = if plan.operation.streaming {
+        format!("the instance sent no answer headers within {secs}s")
+    } else {
+        format!("the instance did not answer within {secs}s")
+    };
+    Error::new(ErrorKind::Timeout, message)
 }
 
 /// A copy of `request` to send again, or `None` when its body is a stream,

@@ -13,7 +13,7 @@ use progenitor_client::{ByteStream, Error as BuilderError, ResponseValue};
 use reqwest::{Request, Response};
 use serde::de::DeserializeOwned;
 
-use super::{decode, send, span, traced, Plan, StreamOptions};
+use super::{decode, read, send, span, traced, Plan, StreamOptions};
 use crate::error::{Error, ErrorKind};
 use crate::facts::Operation;
 use crate::Client;
@@ -31,9 +31,9 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
     let plan = Plan::call(client, operation, &request);
     let span = span(&plan, &request);
     traced(&plan, span, async {
-        let answer = send(&plan, request).await?;
-        let (value, status, headers) =
-            decode::json(answer, plan.settings.max_response_bytes).await?;
+        let (answer, deadline) = send(&plan, request).await?;
+        let max = plan.settings.max_response_bytes;
+        let (value, status, headers) = read(&plan, deadline, decode::json(answer, max)).await?;
         Ok(ResponseValue::new(value, status, headers))
     })
     .await
@@ -48,7 +48,8 @@ pub(crate) async fn send_empty(
     let plan = Plan::call(client, operation, &request);
     let span = span(&plan, &request);
     traced(&plan, span, async {
-        send(&plan, request).await.map(ResponseValue::empty)
+        let (answer, _deadline) = send(&plan, request).await?;
+        Ok(ResponseValue::empty(answer))
     })
     .await
 }
@@ -73,7 +74,10 @@ pub(crate) async fn open_stream(
     let (client, request) = built.map_err(|e| refused(operation, e))?;
     let plan = Plan::stream(client, operation, &request, options);
     let span = span(&plan, &request);
-    traced(&plan, span, send(&plan, request)).await
+    // The deadline covers the answer's headers only: the body of a stream
+    // has no end in time.
+    let (answer, _headers_came) = traced(&plan, span, send(&plan, request)).await?;
+    Ok(answer)
 }
 
 /// A builder value that did not convert (a missing parameter, a body field

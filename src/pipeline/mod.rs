@@ -34,22 +34,37 @@ use reqwest::{Request, Response};
 use tracing::field::Empty;
 use tracing::{Instrument as _, Span};
 
+use crate::deadline::Deadline;
 use crate::error::Error;
 
 pub(crate) use plan::{Plan, StreamOptions};
 
 /// Steps 2 to 4: checks `request` against the plan's operation, then
 /// attempts it until it succeeds or the policy gives up. A success answer is
-/// returned unread.
+/// returned unread, with the deadline its body is read within (see
+/// [`read`]); dropping the deadline ends it.
 // Not an `async fn`: the request goes straight into the attempts' future,
 // rather than being kept beside it in a second one.
 pub(crate) fn send<'a>(
     plan: &'a Plan<'a>,
     mut request: Request,
-) -> impl Future<Output = Result<Response, Error>> + Send + 'a {
+) -> impl Future<Output = Result<(Response, Deadline), Error>> + Send + 'a {
     match check::check(plan, &mut request) {
         Ok(()) => Either::Left(attempt::run(plan, request)),
         Err(refused) => Either::Right(future::ready(Err(refused))),
+    }
+}
+
+/// Step 5 within the deadline of the attempt that got the answer: `decode`
+/// reads its body.
+pub(crate) async fn read<T>(
+    plan: &Plan<'_>,
+    mut deadline: Deadline,
+    decode: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match deadline.run(decode).await {
+        Ok(decoded) => decoded,
+        Err(_) => Err(attempt::timed_out(plan, &deadline)),
     }
 }
 
