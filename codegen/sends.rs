@@ -3,8 +3,10 @@
 //! builds the request, calls its hooks, sends it and decodes the answer.
 //! This pass keeps the first part alone, as `build_request` (the builder's
 //! values checked and the `reqwest::Request` built), and replaces `send`
-//! with one that hands that request to `crate::pipeline`, which sends it
-//! and decodes the answer itself. So no hook, dummy answer or second error
+//! with one that hands `crate::pipeline` the way to build that request (on
+//! a clone of the builder, so a restart builds it anew rather than every
+//! call keeping a copy of it), and the pipeline sends it and decodes the
+//! answer itself. So no hook, dummy answer or second error
 //! type is ever involved, and `send` returns `dployr::Error`.
 
 use std::collections::BTreeSet;
@@ -75,7 +77,7 @@ pub(crate) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
             pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
                 crate::pipeline::generated::#sender(
                     &crate::facts::#facts_name,
-                    self.build_request(),
+                    &|| self.clone().build_request(),
                 )
                 .await
             }

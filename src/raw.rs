@@ -113,7 +113,7 @@ impl RawRequest {
         let plan = Plan::call(&client, operation, &request);
         let span = pipeline::span(&plan, &request);
         pipeline::traced(&plan, span, async {
-            let (answer, deadline) = pipeline::send(&plan, request).await?;
+            let (answer, deadline) = pipeline::send(&plan, request, pipeline::Resend::Copy).await?;
             let max = plan.settings.max_response_bytes;
             let (status, headers, body) =
                 pipeline::read(&plan, deadline, decode::bytes(answer, max)).await?;

@@ -13,6 +13,7 @@ use reqwest::{Request, Response, StatusCode};
 use super::decide::{Attempts, Next, Outcome};
 use super::decode;
 use super::plan::Plan;
+use super::{check, Resend};
 use crate::auth::AccessToken;
 use crate::deadline::{Deadline, Elapsed};
 use crate::error::{self, Error, ErrorKind};
@@ -25,13 +26,19 @@ use crate::retry::Failure;
 pub(super) async fn run(
     plan: &Plan<'_>,
     mut request: Request,
+    resend: Resend<'_>,
 ) -> Result<(Response, Deadline), Error> {
     let settings = plan.settings;
     let mut attempts = Attempts::new(&plan.retry, &settings.budget, &plan.method);
     loop {
-        let sent = authorize(plan, &mut request).await?;
         // Kept to send again; `None` for a streamed body, which cannot be.
-        let spare = copy(&request);
+        // Copied before the token is set: every attempt sets its own.
+        let spare = match resend {
+            Resend::Copy => copy(&request),
+            Resend::Rebuild(_) => None,
+        };
+        let resendable = spare.is_some() || matches!(resend, Resend::Rebuild(_));
+        let sent = authorize(plan, &mut request).await?;
         let watch = AttemptWatch::start(&request);
         let mut deadline = settings.deadlines.start(plan.timeout);
         let outcome = match deadline.run(send_once(plan, request)).await {
@@ -41,7 +48,7 @@ pub(super) async fn run(
         if let Some(watch) = watch {
             watch.finish(plan, &outcome, attempts.number());
         }
-        let next = attempts.decide(classify(&outcome, spare.is_some(), sent.refreshable));
+        let next = attempts.decide(classify(&outcome, resendable, sent.refreshable));
         let (wait, refresh) = match next {
             Next::Done => {
                 record_answer(outcome.as_ref().ok(), attempts.number());
@@ -60,9 +67,6 @@ pub(super) async fn run(
                 return Err(give_up(plan, outcome, given_up).await);
             }
             Next::Restart { wait, refresh } => (wait, refresh),
-        };
-        let Some(copy) = spare else {
-            unreachable!("the decide step restarts only a request it was told can be resent")
         };
         let attempt = attempts.number() - 1;
         let outcome_status = outcome.as_ref().ok().map(|r| r.status().as_u16());
@@ -86,7 +90,17 @@ pub(super) async fn run(
             );
             Box::pin(tokio::time::sleep(wait)).await;
         }
-        request = copy;
+        request = match (spare, resend) {
+            (Some(copy), _) => copy,
+            (None, Resend::Rebuild(rebuild)) => {
+                let mut rebuilt = rebuild()?;
+                check::check(plan, &mut rebuilt)?;
+                rebuilt
+            }
+            (None, Resend::Copy) => {
+                unreachable!("the decide step restarts only a request it was told can be resent")
+            }
+        };
     }
 }
 
@@ -328,7 +342,8 @@ fn copy(request: &Request) -> Option<Request> {
         return request.try_clone();
     }
     // What a request made by reqwest's builder holds, without its
-    // extensions (where only the deadline lives, set again on each send).
+    // extensions (where reqwest keeps a per-request timeout, which the
+    // pipeline does not use).
     let mut copy = Request::new(request.method().clone(), request.url().clone());
     *copy.headers_mut() = request.headers().clone();
     *copy.version_mut() = request.version();

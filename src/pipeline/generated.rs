@@ -13,7 +13,7 @@ use progenitor_client::{ByteStream, Error as BuilderError, ResponseValue};
 use reqwest::{Request, Response};
 use serde::de::DeserializeOwned;
 
-use super::{decode, read, send, span, traced, Plan, StreamOptions};
+use super::{decode, read, send, span, traced, Plan, Resend, StreamOptions};
 use crate::error::{Error, ErrorKind};
 use crate::facts::Operation;
 use crate::Client;
@@ -22,16 +22,21 @@ use crate::Client;
 /// why its values did not make one.
 pub(crate) type Built<'a> = Result<(&'a Client, Request), BuilderError>;
 
+/// A builder's `build_request` on a clone of the builder: the request of
+/// the first attempt and, made anew, of each restart.
+pub(crate) type Build<'a> = dyn Fn() -> Built<'a> + Send + Sync + 'a;
+
 /// An operation whose success answer is JSON.
 pub(crate) async fn send_json<T: DeserializeOwned>(
     operation: &'static Operation,
-    built: Built<'_>,
+    build: &Build<'_>,
 ) -> Result<ResponseValue<T>, Error> {
-    let (client, request) = built.map_err(|e| refused(operation, e))?;
+    let (client, request) = build().map_err(|e| refused(operation, e))?;
     let plan = Plan::call(client, operation, &request);
     let span = span(&plan, &request);
+    let rebuild = || rebuilt(operation, build);
     traced(&plan, span, async {
-        let (answer, deadline) = send(&plan, request).await?;
+        let (answer, deadline) = send(&plan, request, Resend::Rebuild(&rebuild)).await?;
         let max = plan.settings.max_response_bytes;
         let (value, status, headers) = read(&plan, deadline, decode::json(answer, max)).await?;
         Ok(ResponseValue::new(value, status, headers))
@@ -42,13 +47,14 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
 /// An operation whose success answer has no body.
 pub(crate) async fn send_empty(
     operation: &'static Operation,
-    built: Built<'_>,
+    build: &Build<'_>,
 ) -> Result<ResponseValue<()>, Error> {
-    let (client, request) = built.map_err(|e| refused(operation, e))?;
+    let (client, request) = build().map_err(|e| refused(operation, e))?;
     let plan = Plan::call(client, operation, &request);
     let span = span(&plan, &request);
+    let rebuild = || rebuilt(operation, build);
     traced(&plan, span, async {
-        let (answer, _deadline) = send(&plan, request).await?;
+        let (answer, _deadline) = send(&plan, request, Resend::Rebuild(&rebuild)).await?;
         Ok(ResponseValue::empty(answer))
     })
     .await
@@ -58,9 +64,9 @@ pub(crate) async fn send_empty(
 /// defaults.
 pub(crate) async fn send_stream(
     operation: &'static Operation,
-    built: Built<'_>,
+    build: &Build<'_>,
 ) -> Result<ResponseValue<ByteStream>, Error> {
-    let answer = open_stream(operation, built, &StreamOptions::default()).await?;
+    let answer = open_stream(operation, build(), &StreamOptions::default()).await?;
     Ok(ResponseValue::stream(answer))
 }
 
@@ -76,8 +82,16 @@ pub(crate) async fn open_stream(
     let span = span(&plan, &request);
     // The deadline covers the answer's headers only: the body of a stream
     // has no end in time.
-    let (answer, _headers_came) = traced(&plan, span, send(&plan, request)).await?;
+    let sent = send(&plan, request, Resend::Copy);
+    let (answer, _headers_came) = traced(&plan, span, sent).await?;
     Ok(answer)
+}
+
+/// The request of a restart, built again as the first attempt's was.
+fn rebuilt(operation: &'static Operation, build: &Build<'_>) -> Result<Request, Error> {
+    build()
+        .map(|(_, request)| request)
+        .map_err(|e| refused(operation, e))
 }
 
 /// A builder value that did not convert (a missing parameter, a body field

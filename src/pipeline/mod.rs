@@ -39,6 +39,17 @@ use crate::error::Error;
 
 pub(crate) use plan::{Plan, StreamOptions};
 
+/// Where the request of a restart comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Resend<'a> {
+    /// A copy of the request, kept before each attempt.
+    Copy,
+    /// The request made anew: a generated builder's, from a clone of the
+    /// builder. A builder without a body clones for next to nothing, where
+    /// a copy of its request (URL and headers) would cost every call.
+    Rebuild(&'a (dyn Fn() -> Result<Request, Error> + Send + Sync + 'a)),
+}
+
 /// Steps 2 to 4: checks `request` against the plan's operation, then
 /// attempts it until it succeeds or the policy gives up. A success answer is
 /// returned unread, with the deadline its body is read within (see
@@ -48,9 +59,10 @@ pub(crate) use plan::{Plan, StreamOptions};
 pub(crate) fn send<'a>(
     plan: &'a Plan<'a>,
     mut request: Request,
+    resend: Resend<'a>,
 ) -> impl Future<Output = Result<(Response, Deadline), Error>> + Send + 'a {
     match check::check(plan, &mut request) {
-        Ok(()) => Either::Left(attempt::run(plan, request)),
+        Ok(()) => Either::Left(attempt::run(plan, request, resend)),
         Err(refused) => Either::Right(future::ready(Err(refused))),
     }
 }
