@@ -6,26 +6,27 @@
 //! besides. Nearly every call ends long before its deadline, so a call
 //! starts with no timer at all: it puts a [`Watch`] in its client's list
 //! (one short lock, and no allocation once the client is warm), and a
-//! per-client sweeper task, which runs only while calls are in flight,
+//! per-client sweeper thread, which runs only while the client is in use,
 //! looks at the list every [`PERIOD`]. A call still pending after a first
 //! interval (between one and two periods) is armed: woken, it registers a
-//! tokio timer for its exact deadline, so it fails no earlier than its
-//! deadline and no later than the runtime's timer fires. A deadline shorter
-//! than two periods gets its timer at once.
+//! tokio timer for its exact deadline, on its own runtime, so it fails no
+//! earlier than its deadline and no later than that runtime's timer fires.
+//! A deadline shorter than two periods gets its timer at once.
 //!
-//! The sweeper ends when its client is dropped (at its next look, within a
-//! period), after [`IDLE_PERIODS`] periods without a call, or when its
-//! runtime shuts down; whenever it ends, every call it was watching is armed,
-//! so no call is left without a deadline. The next call starts it again, on
-//! that call's runtime. While it runs, its own pending timer also keeps a
-//! short deadline from being the runtime's earliest timer, which would wake
-//! the thread that sleeps in the timer driver.
+//! The sweeper is a plain thread rather than a task so that it is tied to
+//! no runtime: a client used from several runtimes is watched the same in
+//! each, even while the runtime that made its first call is not being
+//! driven or has shut down. A waker can be woken from any thread. The
+//! thread ends once its client and every clone are dropped (at once: the
+//! drop unparks it) or after [`IDLE_PERIODS`] periods without a call; the
+//! next call starts another.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll};
+use std::thread::Thread;
 use std::time::Duration;
 
 use futures_util::task::AtomicWaker;
@@ -34,7 +35,7 @@ use tokio::time::{Instant, Sleep};
 /// How often the sweeper looks at its calls. A call is armed between one
 /// and two periods after it started; a period this short keeps the list
 /// (and the watches kept for reuse) small under load, and four wake-ups a
-/// second while calls are in flight cost nothing next to the calls.
+/// second while the client is in use cost nothing next to its calls.
 pub(crate) const PERIOD: Duration = Duration::from_millis(250);
 
 /// Periods without a new call after which the sweeper ends, so an idle
@@ -46,6 +47,9 @@ const IDLE_PERIODS: u32 = 8;
 /// enough for 64,000 calls a second.
 const SPARE_WATCHES: usize = 16 * 1024;
 
+/// The sweeper thread's name, as `ps -T` and a debugger show it.
+pub(crate) const SWEEPER_NAME: &str = "dployr-deadline";
+
 const PENDING: u8 = 0;
 const ARMED: u8 = 1;
 const DONE: u8 = 2;
@@ -54,8 +58,6 @@ const DONE: u8 = 2;
 #[derive(Debug, Default)]
 pub(crate) struct Deadlines {
     lists: Mutex<Lists>,
-    /// A sweeper task is running (on some runtime).
-    running: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -67,6 +69,8 @@ struct Lists {
     aging: Vec<Arc<Watch>>,
     /// Watches of ended calls, for the next calls.
     spare: Vec<Arc<Watch>>,
+    /// The sweeper thread, while one runs.
+    sweeper: Option<Thread>,
 }
 
 /// What the sweeper and a call share.
@@ -119,13 +123,17 @@ impl Deadlines {
             let mut lists = self.lock();
             let watch = lists.spare.pop().unwrap_or_default();
             lists.new.push(watch.clone());
+            if lists.sweeper.is_none() {
+                // Under the lock, so that calls starting together start one
+                // sweeper; this happens once per busy spell of the client.
+                lists.sweeper = spawn_sweeper(Arc::downgrade(self));
+                if lists.sweeper.is_none() {
+                    // No thread to be had: the call keeps its own timer.
+                    watch.arm();
+                }
+            }
             watch
         };
-        let watched = self.running.load(Ordering::Acquire) || self.spawn_sweeper();
-        if !watched {
-            // No runtime to run a sweeper on: the call keeps its own timer.
-            watch.arm();
-        }
         Deadline {
             at,
             timeout,
@@ -134,55 +142,20 @@ impl Deadlines {
         }
     }
 
-    /// Starts the sweeper on the current runtime unless one runs already;
-    /// false when there is no runtime.
-    fn spawn_sweeper(self: &Arc<Self>) -> bool {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return false;
-        };
-        if !self.running.swap(true, Ordering::AcqRel) {
-            let ended = Ended {
-                deadlines: Arc::downgrade(self),
-                idle: false,
-            };
-            runtime.spawn(sweep(ended));
-        }
-        true
-    }
-
     fn lock(&self) -> MutexGuard<'_, Lists> {
         self.lists.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Arms every call watched, for when no sweeper will look at them.
-    fn arm_all(&self) {
+    /// One look of the sweeper: arms the calls it saw pending at its last
+    /// look and still pending now, and takes the newer ones in view. False
+    /// once it has been idle long enough to end, in which case it is marked
+    /// ended under the same lock, so that a call that adds its watch after
+    /// this starts another.
+    fn sweep(&self, idle: &mut u32) -> bool {
         let mut lists = self.lock();
-        let Lists { new, aging, .. } = &mut *lists;
-        for watch in new.drain(..).chain(aging.drain(..)) {
-            watch.arm();
-        }
-    }
-}
-
-impl Drop for Deadlines {
-    fn drop(&mut self) {
-        self.arm_all();
-    }
-}
-
-/// The sweeper: every period, arms the calls it saw pending at its last
-/// look and still pending now, and takes the newer ones in view.
-async fn sweep(mut ended: Ended) {
-    let mut idle = 0;
-    loop {
-        tokio::time::sleep(PERIOD).await;
-        let Some(deadlines) = ended.deadlines.upgrade() else {
-            // The client is gone, and with it every call of it.
-            ended.idle = true;
-            return;
-        };
-        let mut lists = deadlines.lock();
-        let Lists { new, aging, spare } = &mut *lists;
+        let Lists {
+            new, aging, spare, ..
+        } = &mut *lists;
         let busy = !new.is_empty() || !aging.is_empty();
         for watch in aging.drain(..) {
             watch.arm();
@@ -195,12 +168,59 @@ async fn sweep(mut ended: Ended) {
                 reuse(watch, spare);
             }
         }
-        idle = if busy { 0 } else { idle + 1 };
-        if idle >= IDLE_PERIODS {
-            // Under the lock, so that a call that adds its watch after
-            // this sees the sweeper stopped and starts another.
-            deadlines.running.store(false, Ordering::Release);
-            ended.idle = true;
+        *idle = if busy { 0 } else { *idle + 1 };
+        if *idle >= IDLE_PERIODS {
+            lists.sweeper = None;
+            return false;
+        }
+        true
+    }
+}
+
+impl Drop for Deadlines {
+    fn drop(&mut self) {
+        let lists = self.lists.get_mut().unwrap_or_else(|p| p.into_inner());
+        for watch in lists.new.drain(..).chain(lists.aging.drain(..)) {
+            watch.arm();
+        }
+        // The sweeper would see the client gone at its next look; it need
+        // not wait for it.
+        if let Some(sweeper) = lists.sweeper.take() {
+            sweeper.unpark();
+        }
+    }
+}
+
+/// Starts a sweeper thread for `deadlines`; `None` when the system has no
+/// thread to give.
+fn spawn_sweeper(deadlines: Weak<Deadlines>) -> Option<Thread> {
+    std::thread::Builder::new()
+        .name(SWEEPER_NAME.into())
+        .spawn(move || sweep(&deadlines))
+        .ok()
+        .map(|handle| handle.thread().clone())
+}
+
+/// The sweeper thread: a look every period until the client is gone or has
+/// been idle long enough.
+fn sweep(deadlines: &Weak<Deadlines>) {
+    let mut idle = 0;
+    loop {
+        let next = std::time::Instant::now() + PERIOD;
+        loop {
+            if deadlines.strong_count() == 0 {
+                return;
+            }
+            let now = std::time::Instant::now();
+            if now >= next {
+                break;
+            }
+            std::thread::park_timeout(next - now);
+        }
+        let Some(deadlines) = deadlines.upgrade() else {
+            return;
+        };
+        if !deadlines.sweep(&mut idle) {
             return;
         }
     }
@@ -212,26 +232,6 @@ fn reuse(watch: Arc<Watch>, spare: &mut Vec<Arc<Watch>>) {
         watch.state.store(PENDING, Ordering::Relaxed);
         watch.waker.take();
         spare.push(watch);
-    }
-}
-
-/// Marks the sweeper stopped however its task ends; when it did not end
-/// idle (its runtime shut down), arms every call it was watching, so that
-/// each registers a timer of its own.
-struct Ended {
-    deadlines: Weak<Deadlines>,
-    idle: bool,
-}
-
-impl Drop for Ended {
-    fn drop(&mut self) {
-        if self.idle {
-            return;
-        }
-        if let Some(deadlines) = self.deadlines.upgrade() {
-            deadlines.running.store(false, Ordering::Release);
-            deadlines.arm_all();
-        }
     }
 }
 
@@ -283,72 +283,97 @@ impl Drop for Deadline {
 mod tests {
     use super::*;
 
-    fn running(deadlines: &Deadlines) -> bool {
-        deadlines.running.load(Ordering::Acquire)
+    /// Deadlines whose looks the test takes itself: the test's own thread
+    /// stands for the sweeper, so no thread looks in between.
+    fn swept_by_hand() -> Arc<Deadlines> {
+        let deadlines = Arc::new(Deadlines::default());
+        deadlines.lock().sweeper = Some(std::thread::current());
+        deadlines
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_call_in_time_registers_no_timer_and_the_sweeper_ends_when_idle() {
+    fn running(deadlines: &Deadlines) -> bool {
+        deadlines.lock().sweeper.is_some()
+    }
+
+    fn state(deadline: &Deadline) -> u8 {
+        deadline
+            .watch
+            .as_ref()
+            .unwrap()
+            .state
+            .load(Ordering::Acquire)
+    }
+
+    #[test]
+    fn a_call_in_time_is_never_armed_and_its_watch_is_reused() {
+        let deadlines = swept_by_hand();
+        let deadline = deadlines.start(Duration::from_secs(30));
+        drop(deadline);
+        let mut idle = 0;
+        assert!(deadlines.sweep(&mut idle));
+        assert_eq!(deadlines.lock().spare.len(), 1, "taken back at once");
+        let reused = deadlines.start(Duration::from_secs(30));
+        assert!(deadlines.lock().spare.is_empty());
+        assert_eq!(state(&reused), PENDING);
+    }
+
+    #[test]
+    fn a_pending_call_is_armed_at_the_second_look_and_not_before() {
+        let deadlines = swept_by_hand();
+        let deadline = deadlines.start(Duration::from_secs(30));
+        let mut idle = 0;
+        assert!(deadlines.sweep(&mut idle));
+        assert_eq!(state(&deadline), PENDING, "one look: a call may be new");
+        assert!(deadlines.sweep(&mut idle));
+        assert_eq!(state(&deadline), ARMED);
+    }
+
+    #[test]
+    fn an_idle_sweeper_ends_and_the_next_call_starts_another() {
+        let deadlines = swept_by_hand();
+        drop(deadlines.start(Duration::from_secs(30)));
+        let mut idle = 0;
+        let mut looks = 0;
+        while deadlines.sweep(&mut idle) {
+            looks += 1;
+        }
+        // The first look saw the call; then IDLE_PERIODS looks saw none.
+        assert_eq!(looks, IDLE_PERIODS);
+        assert!(!running(&deadlines));
+        let next = deadlines.start(Duration::from_secs(30));
+        assert!(running(&deadlines), "the next call starts it again");
+        drop(next);
+    }
+
+    #[test]
+    fn the_sweeper_thread_arms_a_pending_call_and_wakes_it() {
         let deadlines = Arc::new(Deadlines::default());
         let mut deadline = deadlines.start(Duration::from_secs(30));
         assert!(running(&deadlines));
-        assert_eq!(deadline.run(async { 7 }).await.unwrap(), 7);
-        assert!(deadline.timer.is_none(), "no timer for a call that ended");
-        drop(deadline);
-        // The sweeper takes the ended watch back for the next call.
-        tokio::time::sleep(PERIOD * 2).await;
-        assert_eq!(deadlines.lock().spare.len(), 1);
-        tokio::time::sleep(PERIOD * (IDLE_PERIODS + 1)).await;
-        assert!(!running(&deadlines));
-        let reused = deadlines.start(Duration::from_secs(30));
-        assert!(deadlines.lock().spare.is_empty());
-        assert!(running(&deadlines), "the next call starts it again");
-        drop(reused);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        // Nothing but the sweeper's wake can end this: the runtime has no
+        // timer until the call is armed, and then auto-advances to it.
+        let started = runtime.block_on(async { Instant::now() });
+        let (outcome, at) = runtime.block_on(async {
+            let outcome = deadline.run(std::future::pending::<()>()).await;
+            (outcome, Instant::now())
+        });
+        assert!(outcome.is_err());
+        assert!(at - started >= Duration::from_secs(30));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_call_that_never_ends_fails_exactly_at_its_deadline() {
+    async fn a_short_deadline_has_its_timer_at_once_and_fails_exactly_on_time() {
         let deadlines = Arc::new(Deadlines::default());
-        for timeout in [Duration::from_millis(100), Duration::from_secs(30)] {
-            let started = Instant::now();
-            let mut deadline = deadlines.start(timeout);
-            let never = std::future::pending::<()>();
-            assert!(deadline.run(never).await.is_err());
-            assert_eq!(started.elapsed(), timeout);
-        }
-    }
-
-    #[test]
-    fn calls_watched_by_a_sweeper_whose_runtime_shut_down_get_timers_of_their_own() {
-        let deadlines = Arc::new(Deadlines::default());
-        let first = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        let watched = first.block_on(async { deadlines.start(Duration::from_secs(30)) });
-        assert!(running(&deadlines));
-        drop(first);
-        assert!(!running(&deadlines));
-        let state = watched
-            .watch
-            .as_ref()
-            .unwrap()
-            .state
-            .load(Ordering::Acquire);
-        assert_eq!(state, ARMED);
-    }
-
-    #[test]
-    fn outside_a_runtime_a_call_keeps_its_own_timer() {
-        let deadlines = Arc::new(Deadlines::default());
-        let deadline = deadlines.start(Duration::from_secs(30));
-        assert!(!running(&deadlines));
-        let state = deadline
-            .watch
-            .as_ref()
-            .unwrap()
-            .state
-            .load(Ordering::Acquire);
-        assert_eq!(state, ARMED);
+        let started = Instant::now();
+        let mut deadline = deadlines.start(Duration::from_millis(100));
+        assert!(deadline.watch.is_none());
+        assert!(!running(&deadlines), "no sweeper for a short deadline");
+        assert!(deadline.run(std::future::pending::<()>()).await.is_err());
+        assert_eq!(started.elapsed(), Duration::from_millis(100));
     }
 }
