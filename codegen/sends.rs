@@ -101,7 +101,12 @@ pub(crate) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
 fn build_request(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
     let statements = &send.block.stmts;
     let hooks_start = statements.iter().position(names_operation_info)?;
-    let kept: Vec<&Stmt> = statements[..hooks_start].iter().collect();
+    let kept: Vec<Stmt> = statements[..hooks_start]
+        .iter()
+        .filter(|statement| !appends_api_version(statement))
+        .cloned()
+        .map(header_map_unreserved)
+        .collect();
     Some(parse_quote! {
         /// The builder's values checked and the request built, not sent.
         pub(crate) fn build_request(
@@ -111,6 +116,48 @@ fn build_request(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
             Ok((client, request))
         }
     })
+}
+
+/// Whether `statement` is `header_map.append(HeaderName::from_static(
+/// "api-version"), ..)`. progenitor sends the spec's `info.version` in an
+/// `api-version` header that the Dployr API does not define; no instance
+/// reads it, and every call would pay for building, sending and dropping it.
+fn appends_api_version(statement: &Stmt) -> bool {
+    let Stmt::Expr(syn::Expr::MethodCall(call), _) = statement else {
+        return false;
+    };
+    let Some(syn::Expr::Call(name)) = call.args.first() else {
+        return false;
+    };
+    call.method == "append"
+        && matches!(
+            name.args.first(),
+            Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) if s.value() == "api-version"
+        )
+}
+
+/// `let mut header_map = HeaderMap::with_capacity(n);` made with
+/// `HeaderMap::new()`, which allocates nothing until a header is added: with
+/// the `api-version` header gone, most operations add none.
+fn header_map_unreserved(mut statement: Stmt) -> Stmt {
+    if let Stmt::Local(local) = &mut statement {
+        if let Some(init) = &mut local.init {
+            if let syn::Expr::Call(call) = &*init.expr {
+                let path = match &*call.func {
+                    syn::Expr::Path(p) => &p.path,
+                    _ => return statement,
+                };
+                let names: Vec<String> =
+                    path.segments.iter().map(|s| s.ident.to_string()).collect();
+                if names.ends_with(&["HeaderMap".to_string(), "with_capacity".to_string()]) {
+                    *init.expr = parse_quote!(::reqwest::header::HeaderMap::new());
+                    // Operations without header parameters no longer add to it.
+                    local.attrs.push(parse_quote!(#[allow(unused_mut)]));
+                }
+            }
+        }
+    }
+    statement
 }
 
 /// Whether `statement` is `let info = OperationInfo { .. };`, the first
