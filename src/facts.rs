@@ -24,7 +24,7 @@ include!(concat!(env!("OUT_DIR"), "/spec_facts.rs"));
 /// ```
 /// let ids: Vec<&str> = dployr::operations().iter().map(|op| op.id()).collect();
 /// assert!(ids.contains(&"listServices"));
-/// let list = dployr::operations().iter().find(|op| op.id() == "listServices").unwrap();
+/// let list = dployr::Operation::find("listServices").unwrap();
 /// assert_eq!((list.method(), list.path(), list.tag()), ("GET", "/services", "services"));
 /// ```
 pub fn operations() -> &'static [&'static Operation] {
@@ -78,6 +78,18 @@ impl fmt::Debug for Operation {
 }
 
 impl Operation {
+    /// The operation whose `operationId` is `id`, or `None` when the spec
+    /// has none of that name.
+    ///
+    /// ```
+    /// let get = dployr::Operation::find("getService").unwrap();
+    /// assert_eq!((get.method(), get.path()), ("GET", "/services/{serviceId}"));
+    /// assert!(dployr::Operation::find("getServices").is_none());
+    /// ```
+    pub fn find(id: &str) -> Option<&'static Operation> {
+        OPERATIONS.iter().copied().find(|op| op.id == id)
+    }
+
     /// The spec's `operationId`, e.g. `listServices`.
     pub fn id(&self) -> &'static str {
         self.id
@@ -124,9 +136,9 @@ impl Operation {
     ///
     /// ```
     /// use dployr::Role;
-    /// let info = dployr::operations().iter().find(|op| op.id() == "getSystemInfo").unwrap();
+    /// let info = dployr::Operation::find("getSystemInfo").unwrap();
     /// assert_eq!(info.role(), Some(Role::Admin));
-    /// let register = dployr::operations().iter().find(|op| op.id() == "registerInstance").unwrap();
+    /// let register = dployr::Operation::find("registerInstance").unwrap();
     /// assert_eq!(register.role(), None);
     /// ```
     pub fn role(&self) -> Option<Role> {
@@ -159,7 +171,7 @@ impl Operation {
     /// them (empty without a body).
     ///
     /// ```
-    /// let add = dployr::operations().iter().find(|op| op.id() == "addProxyRoute").unwrap();
+    /// let add = dployr::Operation::find("addProxyRoute").unwrap();
     /// let names: Vec<&str> = add.body_fields().iter().map(|f| f.name()).collect();
     /// assert_eq!(names, ["domain", "upstream"]);
     /// ```
@@ -178,7 +190,7 @@ impl Operation {
     /// naming the field.
     ///
     /// ```
-    /// let create = dployr::operations().iter().find(|op| op.id() == "createDeployment").unwrap();
+    /// let create = dployr::Operation::find("createDeployment").unwrap();
     /// let error = create.check_body(br#"{"name": 7}"#).unwrap_err();
     /// assert_eq!(error.field(), Some("name"));
     /// ```

@@ -49,7 +49,7 @@ impl Client {
     ///
     /// ```
     /// # async fn run(client: dployr::Client) -> Result<(), dployr::Error> {
-    /// let get = dployr::operations().iter().find(|op| op.id() == "getService").unwrap();
+    /// let get = dployr::Operation::find("getService").unwrap();
     /// let answer = client.call(get).path_param("serviceId", "svc-1").send().await?;
     /// let service: dployr::types::Service = answer.json()?;
     /// # Ok(())

@@ -31,7 +31,7 @@ impl RawRequest {
     /// ```
     /// # async fn run(client: dployr::Client) -> Result<(), dployr::Error> {
     /// use futures::TryStreamExt;
-    /// let list = dployr::operations().iter().find(|op| op.id() == "listServices").unwrap();
+    /// let list = dployr::Operation::find("listServices").unwrap();
     /// let services: Vec<serde_json::Value> = client.call(list).pages(100).try_collect().await?;
     /// # Ok(())
     /// # }

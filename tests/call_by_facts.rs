@@ -8,11 +8,7 @@ use serde_json::json;
 const TOKEN: &str = "access-token-for-call-tests";
 
 fn operation(id: &str) -> &'static Operation {
-    dployr::operations()
-        .iter()
-        .copied()
-        .find(|op| op.id() == id)
-        .unwrap_or_else(|| panic!("the spec has no {id}"))
+    Operation::find(id).unwrap_or_else(|| panic!("the spec has no {id}"))
 }
 
 fn client_for(server: &MockServer) -> Client {

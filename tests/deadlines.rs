@@ -30,6 +30,23 @@ fn client_for(url: &str, timeout: Duration) -> Client {
         .unwrap()
 }
 
+/// `result` is a timeout that came no earlier than `timeout` and within a
+/// second after it (generous, for a busy machine).
+fn assert_timed_out(
+    result: Result<(), dployr::Error>,
+    took: Duration,
+    timeout: Duration,
+    case: &str,
+) {
+    let error = result.expect_err(case);
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{case}: {error}");
+    assert!(took >= timeout, "{case}: failed early, after {took:?}");
+    assert!(
+        took < timeout + Duration::from_secs(1),
+        "{case}: failed late, after {took:?}"
+    );
+}
+
 /// A server that reads each request and never answers.
 async fn silent() -> ScriptedServer {
     ScriptedServer::start(vec![vec![Step::Hang]]).await
@@ -98,15 +115,8 @@ async fn on_a_multi_thread_runtime_a_call_fails_soon_after_its_deadline() {
     let timeout = Duration::from_secs(2);
     let client = client_for(&server.url, timeout);
     let started = std::time::Instant::now();
-    let error = client.get_system_status().send().await.unwrap_err();
-    let took = started.elapsed();
-    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
-    assert!(took >= timeout, "failed early, after {took:?}");
-    // Generous, for a busy machine.
-    assert!(
-        took < timeout + Duration::from_secs(1),
-        "failed late, after {took:?}"
-    );
+    let result = client.get_system_status().send().await.map(drop);
+    assert_timed_out(result, started.elapsed(), timeout, "alone");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,13 +157,7 @@ async fn a_deadline_fires_while_32_other_calls_finish_in_time() {
     for other in others {
         other.await.unwrap();
     }
-    let error = result.unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
-    assert!(took >= timeout, "failed early, after {took:?}");
-    assert!(
-        took < timeout + Duration::from_secs(1),
-        "failed late, after {took:?}"
-    );
+    assert_timed_out(result, took, timeout, "beside 32 calls");
     assert!(answered.load(Ordering::Relaxed) >= 32);
 }
 
@@ -182,14 +186,8 @@ fn a_client_works_from_two_runtimes_and_keeps_its_deadlines_in_each() {
     let times_out = |runtime: &tokio::runtime::Runtime, case: &str| {
         runtime.block_on(async {
             let started = std::time::Instant::now();
-            let error = client.get_system_status().send().await.unwrap_err();
-            let took = started.elapsed();
-            assert_eq!(error.kind(), ErrorKind::Timeout, "{case}: {error}");
-            assert!(took >= timeout, "{case}: failed early, after {took:?}");
-            assert!(
-                took < timeout + Duration::from_secs(1),
-                "{case}: failed late, after {took:?}"
-            );
+            let result = client.get_system_status().send().await.map(drop);
+            assert_timed_out(result, started.elapsed(), timeout, case);
         })
     };
     let first = runtime();

@@ -200,16 +200,22 @@ async fn the_reference_stream_dripped_ends_with_done_and_no_reconnect() {
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
 
-#[tokio::test]
-async fn a_done_cut_inside_its_last_line_is_asked_for_again() {
-    let server = ScriptedServer::start(vec![
+/// A stream whose first connection drops inside the `done` event's data;
+/// the second sends that event whole.
+async fn done_cut_in_its_last_line() -> ScriptedServer {
+    ScriptedServer::start(vec![
         vec![
             sse_head(),
             send("retry: 10\n\nid: 1\ndata: one\n\nid: 2\nevent: done\ndata: all do"),
         ],
         vec![sse_head(), send("id: 2\nevent: done\ndata: all done\n")],
     ])
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_done_cut_inside_its_last_line_is_asked_for_again() {
+    let server = done_cut_in_its_last_line().await;
 
     let logs = guarded(
         "open",
@@ -243,14 +249,7 @@ async fn a_done_cut_inside_its_last_line_is_asked_for_again() {
 
 #[tokio::test]
 async fn a_reconnect_is_told_to_the_program_once_per_drop_and_never_before() {
-    let server = ScriptedServer::start(vec![
-        vec![
-            sse_head(),
-            send("retry: 10\n\nid: 1\ndata: one\n\nid: 2\nevent: done\ndata: all do"),
-        ],
-        vec![sse_head(), send("id: 2\nevent: done\ndata: all done\n")],
-    ])
-    .await;
+    let server = done_cut_in_its_last_line().await;
     let told = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = told.clone();
     let logs = guarded(

@@ -32,11 +32,7 @@ const DAEMON: [(&str, Role); 2] = [
 ];
 
 fn operation(id: &str) -> &'static Operation {
-    dployr::operations()
-        .iter()
-        .copied()
-        .find(|op| op.id() == id)
-        .unwrap_or_else(|| panic!("the spec has no operation {id}"))
+    Operation::find(id).unwrap_or_else(|| panic!("the spec has no operation {id}"))
 }
 
 #[test]

@@ -8,11 +8,7 @@ use crate::naming;
 use crate::support::{path, sample_named, scratch, Instance};
 
 fn operation(id: &str) -> &'static Operation {
-    dployr::operations()
-        .iter()
-        .copied()
-        .find(|op| op.id() == id)
-        .unwrap_or_else(|| panic!("the spec has no operation {id}"))
+    Operation::find(id).unwrap_or_else(|| panic!("the spec has no operation {id}"))
 }
 
 /// `NOUN VERB` of an operation, by the binary's own rule.
