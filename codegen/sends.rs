@@ -74,12 +74,21 @@ pub(crate) fn wrap(file: &mut syn::File, facts: &Facts) -> Result<(), String> {
             ///
             /// Fails with a [`crate::Error`]; its [`kind`](crate::Error::kind) says what
             /// went wrong.
-            pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
-                crate::pipeline::generated::#sender(
-                    &crate::facts::#facts_name,
-                    &|| self.clone().build_request(),
-                )
-                .await
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<
+                Output = Result<ResponseValue<#success>, crate::Error>,
+            > + 'a {
+                // Not an `async fn`, which would keep the builder twice in
+                // the call's state (as its parameter and as the local it
+                // moves into); a builder with a body is hundreds of bytes.
+                async move {
+                    crate::pipeline::generated::#sender(
+                        &crate::facts::#facts_name,
+                        &|| self.clone().build_request(),
+                    )
+                    .await
+                }
             }
         };
         block.items[at] = ImplItem::Fn(public);

@@ -21,6 +21,7 @@
 //! drop unparks it) or after [`IDLE_PERIODS`] periods without a call; the
 //! next call starts another.
 
+use std::borrow::BorrowMut;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -258,16 +259,51 @@ impl Deadline {
         }
     }
 
-    /// Runs `future` until it ends or the deadline passes.
-    pub(crate) async fn run<F: Future>(&mut self, future: F) -> Result<F::Output, Elapsed> {
-        let mut future = std::pin::pin!(future);
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(output) = future.as_mut().poll(cx) {
-                return Poll::Ready(Ok(output));
-            }
-            self.poll_passed(cx).map(|()| Err(Elapsed))
-        })
-        .await
+    /// Runs `future` until it ends or the deadline passes; the deadline
+    /// stays the caller's.
+    pub(crate) fn run<F: Future>(&mut self, future: F) -> Within<&mut Deadline, F> {
+        Within {
+            deadline: self,
+            future,
+        }
+    }
+
+    /// Runs `future` until it ends or the deadline passes, the deadline
+    /// ending with it.
+    pub(crate) fn bound<F: Future>(self, future: F) -> Within<Deadline, F> {
+        Within {
+            deadline: self,
+            future,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future run within a deadline ([`Deadline::run`], [`Deadline::bound`]).
+    ///
+    /// A type rather than an `async fn`: an `async fn` would keep the future
+    /// it was given beside the one it awaits, twice the size, in every
+    /// call's state (a call's future is the task's memory, touched on every
+    /// poll).
+    pub(crate) struct Within<D, F> {
+        deadline: D,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<D: BorrowMut<Deadline>, F: Future> Future for Within<D, F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        this.deadline
+            .borrow_mut()
+            .poll_passed(cx)
+            .map(|()| Err(Elapsed))
     }
 }
 

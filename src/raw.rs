@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::facts::{Operation, ParameterLocation, RAW};
-use crate::pipeline::{self, check, decode, Plan};
+use crate::pipeline::{self, check, decode};
 use crate::Client;
 
 impl Client {
@@ -110,20 +110,17 @@ impl RawRequest {
                 return Err(error.in_call(operation.id, method.as_str(), &path))
             }
         };
-        let plan = Plan::call(&client, operation, &request);
-        let span = pipeline::span(&plan, &request);
-        pipeline::traced(&plan, span, async {
-            let (answer, deadline) = pipeline::send(&plan, request, pipeline::Resend::Copy).await?;
-            let max = plan.settings.max_response_bytes;
-            let (status, headers, body) =
-                pipeline::read(&plan, deadline, decode::bytes(answer, max)).await?;
-            Ok(RawResponse {
-                status,
-                headers,
-                body,
-            })
+        let (plan, span, request) = pipeline::planned(&client, operation, request);
+        let max = plan.settings.max_response_bytes;
+        let call = pipeline::exchange(&plan, request, pipeline::Resend::Copy, move |answer| {
+            decode::bytes(answer, max)
+        });
+        let (status, headers, body) = pipeline::traced(&plan, span, call).await?;
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
         })
-        .await
     }
 
     /// The URL: the base URL and the path, its template filled for a call.

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Request, Response, StatusCode};
@@ -23,84 +24,95 @@ use crate::retry::Failure;
 /// Sends `request` until it succeeds or the decide step gives up. A success
 /// answer is returned unread, with the deadline of the attempt that got it,
 /// which reading its body keeps to.
-pub(super) async fn run(
-    plan: &Plan<'_>,
+// Not an `async fn`: its parameters would each be kept twice in the call's
+// state (an `async fn` moves them into locals beside themselves), and the
+// request is the largest of them.
+#[allow(clippy::manual_async_fn)]
+pub(super) fn run<'a>(
+    plan: &'a Plan<'a>,
     mut request: Request,
-    resend: Resend<'_>,
-) -> Result<(Response, Deadline), Error> {
-    let settings = plan.settings;
-    let mut attempts = Attempts::new(&plan.retry, &settings.budget, &plan.method);
-    loop {
-        // Kept to send again; `None` for a streamed body, which cannot be.
-        // Copied before the token is set: every attempt sets its own.
-        let spare = match resend {
-            Resend::Copy => copy(&request),
-            Resend::Rebuild(_) => None,
-        };
-        let resendable = spare.is_some() || matches!(resend, Resend::Rebuild(_));
-        let sent = authorize(plan, &mut request).await?;
-        let watch = AttemptWatch::start(&request);
-        let mut deadline = settings.deadlines.start(plan.timeout);
-        let outcome = match deadline.run(send_once(plan, request)).await {
-            Ok(outcome) => outcome,
-            Err(Elapsed) => Err(timed_out(plan, &deadline)),
-        };
-        if let Some(watch) = watch {
-            watch.finish(plan, &outcome, attempts.number());
-        }
-        let next = attempts.decide(classify(&outcome, resendable, sent.refreshable));
-        let (wait, refresh) = match next {
-            Next::Done => {
-                record_answer(outcome.as_ref().ok(), attempts.number());
-                return outcome.map(|answer| (answer, deadline));
+    resend: Resend<'a>,
+) -> impl Future<Output = Result<(Response, Deadline), Error>> + Send + 'a {
+    async move {
+        let settings = plan.settings;
+        let mut attempts = Attempts::new(&plan.retry, &settings.budget, &plan.method);
+        loop {
+            // Kept to send again; `None` for a streamed body, which cannot be.
+            // Copied before the token is set: every attempt sets its own.
+            // Boxed: only raw requests and log streams keep one, and every
+            // call's state would otherwise hold room for it.
+            let spare = match resend {
+                Resend::Copy => copy(&request).map(Box::new),
+                Resend::Rebuild(_) => None,
+            };
+            let resendable = spare.is_some() || matches!(resend, Resend::Rebuild(_));
+            let sent = authorize(plan, &mut request).await?;
+            let watch = AttemptWatch::start(&request);
+            let mut deadline = settings.deadlines.start(plan.timeout);
+            let outcome = match deadline.run(send_once(plan, request)).await {
+                Ok(outcome) => outcome,
+                Err(Elapsed) => Err(timed_out(plan.operation, deadline.timeout())),
+            };
+            if let Some(watch) = watch {
+                watch.finish(plan, &outcome, attempts.number());
             }
-            Next::GiveUp {
-                retryable,
-                budget_spent,
-            } => {
-                let given_up = GivenUp {
-                    attempt: attempts.number(),
+            let next = attempts.decide(classify(&outcome, resendable, sent.refreshable));
+            let (wait, refresh) = match next {
+                Next::Done => {
+                    record_answer(outcome.as_ref().ok(), attempts.number());
+                    return outcome.map(|answer| (answer, deadline));
+                }
+                Next::GiveUp {
                     retryable,
                     budget_spent,
-                    sent_token: sent.token.as_ref().is_some_and(|t| t.header.is_some()),
-                };
-                return Err(give_up(plan, outcome, given_up).await);
+                } => {
+                    let given_up = GivenUp {
+                        attempt: attempts.number(),
+                        retryable,
+                        budget_spent,
+                        sent_token: sent.token.as_ref().is_some_and(|t| t.header.is_some()),
+                    };
+                    // Boxed: the future of every call stays small for the
+                    // failures, which are rare.
+                    return Err(Box::pin(give_up(plan, outcome, given_up)).await);
+                }
+                Next::Restart { wait, refresh } => (wait, refresh),
+            };
+            let attempt = attempts.number() - 1;
+            let outcome_status = outcome.as_ref().ok().map(|r| r.status().as_u16());
+            drop(outcome);
+            if refresh {
+                // Boxed, as is the wait below.
+                let stale = sent.token.as_deref();
+                if let Err(e) = Box::pin(settings.tokens.refresh_replacing(stale)).await {
+                    tracing::warn!(target: "dployr::http", attempt, "401 and the token could not be refreshed");
+                    return Err(e);
+                }
+                tracing::info!(target: "dployr::http", attempt, "401, retrying with a refreshed token");
+            } else {
+                tracing::info!(
+                    target: "dployr::http",
+                    attempt,
+                    status = outcome_status,
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying"
+                );
+                Box::pin(tokio::time::sleep(wait)).await;
             }
-            Next::Restart { wait, refresh } => (wait, refresh),
-        };
-        let attempt = attempts.number() - 1;
-        let outcome_status = outcome.as_ref().ok().map(|r| r.status().as_u16());
-        drop(outcome);
-        if refresh {
-            // Boxed, as is the wait below: the future of every call stays
-            // small for the failures that are rare.
-            let stale = sent.token.as_deref();
-            if let Err(e) = Box::pin(settings.tokens.refresh_replacing(stale)).await {
-                tracing::warn!(target: "dployr::http", attempt, "401 and the token could not be refreshed");
-                return Err(e);
-            }
-            tracing::info!(target: "dployr::http", attempt, "401, retrying with a refreshed token");
-        } else {
-            tracing::info!(
-                target: "dployr::http",
-                attempt,
-                status = outcome_status,
-                wait_ms = wait.as_millis() as u64,
-                "retrying"
-            );
-            Box::pin(tokio::time::sleep(wait)).await;
+            request = match (spare, resend) {
+                (Some(copy), _) => *copy,
+                (None, Resend::Rebuild(rebuild)) => {
+                    let mut rebuilt = rebuild()?;
+                    check::check(plan, &mut rebuilt)?;
+                    rebuilt
+                }
+                (None, Resend::Copy) => {
+                    unreachable!(
+                        "the decide step restarts only a request it was told can be resent"
+                    )
+                }
+            };
         }
-        request = match (spare, resend) {
-            (Some(copy), _) => copy,
-            (None, Resend::Rebuild(rebuild)) => {
-                let mut rebuilt = rebuild()?;
-                check::check(plan, &mut rebuilt)?;
-                rebuilt
-            }
-            (None, Resend::Copy) => {
-                unreachable!("the decide step restarts only a request it was told can be resent")
-            }
-        };
     }
 }
 
@@ -322,12 +334,13 @@ fn send_once(
     async move { sent.await.map_err(Error::from_reqwest) }
 }
 
-/// The error of an attempt whose deadline passed: a JSON call's covers its
-/// whole exchange, its answer's body included; a stream's only the answer's
-/// headers, since its body has no end in time.
-pub(super) fn timed_out(plan: &Plan<'_>, deadline: &Deadline) -> Error {
-    let secs = deadline.timeout().as_secs_f32();
-    let message = if plan.operation.streaming {
+/// The error of an attempt whose deadline (`timeout` after it started)
+/// passed: a JSON call's covers its whole exchange, its answer's body
+/// included; a stream's only the answer's headers, since its body has no
+/// end in time.
+pub(super) fn timed_out(operation: &Operation, timeout: Duration) -> Error {
+    let secs = timeout.as_secs_f32();
+    let message = if operation.streaming {
         format!("the instance sent no answer headers within {secs}s")
     } else {
         format!("the instance did not answer within {secs}s")

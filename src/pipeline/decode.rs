@@ -3,7 +3,11 @@
 //! are read bounded, so a broken or hostile server cannot make the client
 //! buffer without end.
 
+use std::future::Future;
+
 use bytes::Bytes;
+use futures_util::future::Either;
+use futures_util::{FutureExt as _, TryFutureExt as _};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use reqwest::header::HeaderMap;
 use reqwest::{Response, StatusCode};
@@ -16,15 +20,17 @@ use crate::error::{Error, ErrorKind};
 /// A body that is not a `T` is an [`ErrorKind::Decode`] error naming the
 /// type and where in the document decoding stopped (a JSON path), so a
 /// version mismatch (a list where a page was expected) reads as one.
-pub(crate) async fn json<T: DeserializeOwned>(
+pub(crate) fn json<T: DeserializeOwned>(
     answer: Response,
     max: usize,
-) -> Result<(T, StatusCode, HeaderMap), Error> {
-    let (status, headers, body) = bytes(answer, max).await?;
-    match serde_json::from_slice(&body) {
-        Ok(value) => Ok((value, status, headers)),
-        Err(_) => Err(mismatch::<T>(status, &body)),
-    }
+) -> impl Future<Output = Result<(T, StatusCode, HeaderMap), Error>> {
+    bytes(answer, max).map(|read| {
+        let (status, headers, body) = read?;
+        match serde_json::from_slice(&body) {
+            Ok(value) => Ok((value, status, headers)),
+            Err(_) => Err(mismatch::<T>(status, &body)),
+        }
+    })
 }
 
 /// Why `body` is not a `T`. Decoded a second time, with the path tracked,
@@ -59,31 +65,43 @@ fn json_kind(body: &[u8]) -> Option<&'static str> {
 }
 
 /// A whole body, read bounded, with the answer's status and headers.
-pub(crate) async fn bytes(
+// Not an `async fn`, which would keep the answer twice (as its parameter
+// and as the local it moves into) beside the read of its body.
+pub(crate) fn bytes(
     mut answer: Response,
     max: usize,
-) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+) -> impl Future<Output = Result<(StatusCode, HeaderMap, Bytes), Error>> {
     let status = answer.status();
     let headers = std::mem::take(answer.headers_mut());
     // A body whose length is declared (`Content-Length`) ends there: hyper
     // never delivers more. Within the limit it needs no bound of its own,
     // and reqwest reads it in one piece.
-    if answer.content_length().is_some_and(|n| n <= max as u64) {
-        let body = answer.bytes().await.map_err(Error::from_reqwest)?;
-        return Ok((status, headers, body));
-    }
+    let body = if answer.content_length().is_some_and(|n| n <= max as u64) {
+        Either::Left(answer.bytes().map_err(Error::from_reqwest))
+    } else {
+        Either::Right(bounded(answer, max))
+    };
+    body.map_ok(move |body| (status, headers, body))
+}
+
+/// A body of undeclared length (or declared beyond `max`), read until it
+/// ends or passes `max`.
+fn bounded(answer: Response, max: usize) -> impl Future<Output = Result<Bytes, Error>> {
     let body = http::Response::from(answer).into_body();
-    let collected = Limited::new(body, max).collect().await.map_err(|e| {
-        if e.is::<LengthLimitError>() {
-            return too_large(max).with_source(e);
-        }
-        match e.downcast::<reqwest::Error>() {
-            Ok(e) => Error::from_reqwest(*e),
-            Err(e) => Error::new(ErrorKind::Transport, "the answer's body could not be read")
-                .with_source(e),
-        }
-    })?;
-    Ok((status, headers, collected.to_bytes()))
+    Limited::new(body, max)
+        .collect()
+        .map(move |collected| match collected {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(e) if e.is::<LengthLimitError>() => Err(too_large(max).with_source(e)),
+            Err(e) => match e.downcast::<reqwest::Error>() {
+                Ok(e) => Err(Error::from_reqwest(*e)),
+                Err(e) => Err(Error::new(
+                    ErrorKind::Transport,
+                    "the answer's body could not be read",
+                )
+                .with_source(e)),
+            },
+        })
 }
 
 /// The error an error answer stands for, read from its (bounded) body.

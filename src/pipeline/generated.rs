@@ -13,7 +13,7 @@ use progenitor_client::{ByteStream, Error as BuilderError, ResponseValue};
 use reqwest::{Request, Response};
 use serde::de::DeserializeOwned;
 
-use super::{decode, read, send, span, traced, Plan, Resend, StreamOptions};
+use super::{decode, exchange, planned, send, span, traced, Plan, Resend, StreamOptions};
 use crate::error::{Error, ErrorKind};
 use crate::facts::Operation;
 use crate::Client;
@@ -32,16 +32,15 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
     build: &Build<'_>,
 ) -> Result<ResponseValue<T>, Error> {
     let (client, request) = build().map_err(|e| refused(operation, e))?;
-    let plan = Plan::call(client, operation, &request);
-    let span = span(&plan, &request);
+    let (plan, span, request) = planned(client, operation, request);
     let rebuild = || rebuilt(operation, build);
-    traced(&plan, span, async {
-        let (answer, deadline) = send(&plan, request, Resend::Rebuild(&rebuild)).await?;
-        let max = plan.settings.max_response_bytes;
-        let (value, status, headers) = read(&plan, deadline, decode::json(answer, max)).await?;
-        Ok(ResponseValue::new(value, status, headers))
-    })
-    .await
+    let max = plan.settings.max_response_bytes;
+    let resend = Resend::Rebuild(&rebuild);
+    let call = exchange(&plan, request, resend, move |answer| {
+        decode::json(answer, max)
+    });
+    let (value, status, headers) = traced(&plan, span, call).await?;
+    Ok(ResponseValue::new(value, status, headers))
 }
 
 /// An operation whose success answer has no body.
@@ -50,14 +49,11 @@ pub(crate) async fn send_empty(
     build: &Build<'_>,
 ) -> Result<ResponseValue<()>, Error> {
     let (client, request) = build().map_err(|e| refused(operation, e))?;
-    let plan = Plan::call(client, operation, &request);
-    let span = span(&plan, &request);
+    let (plan, span, request) = planned(client, operation, request);
     let rebuild = || rebuilt(operation, build);
-    traced(&plan, span, async {
-        let (answer, _deadline) = send(&plan, request, Resend::Rebuild(&rebuild)).await?;
-        Ok(ResponseValue::empty(answer))
-    })
-    .await
+    let sent = send(&plan, request, Resend::Rebuild(&rebuild));
+    let (answer, _deadline) = traced(&plan, span, sent).await?;
+    Ok(ResponseValue::empty(answer))
 }
 
 /// An operation whose success answer is a stream, opened with the client's
