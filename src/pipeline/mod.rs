@@ -90,7 +90,7 @@ where
 
 /// Step 5 within the deadline of the attempt that got the answer: `decode`
 /// reads its body.
-pub(crate) fn read<T>(
+fn read<T>(
     operation: &'static Operation,
     deadline: Deadline,
     decode: impl Future<Output = Result<T, Error>>,
