@@ -292,10 +292,7 @@ async fn a_list_read_by_its_facts_is_walked_page_by_page_as_json() {
         )
         .await,
     ];
-    let list = dployr::operations()
-        .iter()
-        .find(|op| op.id() == "listDeployments")
-        .unwrap();
+    let list = dployr::Operation::find("listDeployments").unwrap();
     let items: Vec<Value> = client_for(&server)
         .call(list)
         .pages(100)
